@@ -1,0 +1,156 @@
+//! Login, logout, the current user, and creating the first admin through the setup link.
+
+use crate::error::AppError;
+use crate::model::CurrentUser;
+use leptos::prelude::*;
+
+/// The logged-in user, or `None`.
+#[server]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    use crate::server::{respond, session, state};
+
+    respond(async {
+        let state = state()?;
+        let session = session().await?;
+        crate::auth::session::current_user(&session, &state.pool).await
+    })
+    .await
+}
+
+/// Logs in and sends the browser to the queue. Unknown name and wrong password give the same
+/// answer.
+#[server]
+pub async fn login(name: String, password: String) -> Result<(), AppError> {
+    use crate::auth::{password as pw, session as sess};
+    use crate::server::{internal, respond, session, state};
+    use crate::store::{history, now_ms, users};
+    use secrecy::SecretString;
+
+    respond(async move {
+        let state = state()?;
+        let name = name.trim();
+        let record = users::by_name(&state.pool, name).await.map_err(internal)?;
+        let stored = record.as_ref().map(|r| r.password_hash.clone());
+        let password_ok = pw::verify(SecretString::from(password), stored).await;
+        let user = record
+            .filter(|_| password_ok)
+            .and_then(|r| r.to_current());
+
+        let mut conn = state.pool.acquire().await.map_err(internal)?;
+        let Some(user) = user else {
+            let entry = history::NewEntry {
+                at: now_ms(),
+                actor: "anonymous",
+                kind: history::kind::LOGIN_FAILED,
+                reference_id: None,
+                detail: format!("failed login as {name:?}"),
+            };
+            history::append(&mut conn, entry).await.map_err(internal)?;
+            return Err(AppError::Invalid("Unknown user or wrong password.".into()));
+        };
+
+        sess::log_in(&session().await?, user.id).await?;
+        let entry = history::NewEntry {
+            at: now_ms(),
+            actor: &user.name,
+            kind: history::kind::LOGIN,
+            reference_id: None,
+            detail: format!("logged in as {}", user.role),
+        };
+        history::append(&mut conn, entry).await.map_err(internal)?;
+        tracing::info!(user = %user.name, "user logged in");
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// Ends the session and sends the browser to the login page.
+#[server]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::{internal, respond, session, state};
+    use crate::store::{history, now_ms};
+
+    respond(async {
+        let state = state()?;
+        let session = session().await?;
+        if let Some(user) = crate::auth::session::current_user(&session, &state.pool).await? {
+            let mut conn = state.pool.acquire().await.map_err(internal)?;
+            let entry = history::NewEntry {
+                at: now_ms(),
+                actor: &user.name,
+                kind: history::kind::LOGOUT,
+                reference_id: None,
+                detail: "logged out".into(),
+            };
+            history::append(&mut conn, entry).await.map_err(internal)?;
+        }
+        crate::auth::session::log_out(&session).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+/// Whether the one-time setup link is still waiting to be used.
+#[server]
+pub async fn setup_open() -> Result<bool, AppError> {
+    use crate::server::{respond, state};
+
+    respond(async { Ok(state()?.setup.is_open()) }).await
+}
+
+/// Creates the first admin with the token from the setup link, and logs them in.
+#[server]
+pub async fn create_first_admin(
+    token: String,
+    name: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::auth::{password as pw, session as sess};
+    use crate::model::Role;
+    use crate::server::{internal, respond, session, state};
+    use crate::store::{now_ms, users};
+    use secrecy::SecretString;
+
+    respond(async move {
+        let state = state()?;
+        if !state.setup.accepts(&token) {
+            return Err(AppError::Forbidden);
+        }
+        let name = validate_name(&name)?;
+        pw::check_new(&password).map_err(AppError::Invalid)?;
+
+        let hash = pw::hash(SecretString::from(password)).await.map_err(internal)?;
+        let new_user = users::NewUser {
+            name,
+            password_hash: &hash,
+            role: Role::Admin,
+            actor: "setup link",
+            at: now_ms(),
+        };
+        let id = match users::create(&state.pool, new_user, true).await {
+            Ok(id) => id,
+            Err(users::CreateUserError::Database(e)) => return Err(internal(e)),
+            Err(e) => return Err(AppError::Conflict(e.to_string())),
+        };
+        state.setup.close();
+
+        sess::log_in(&session().await?, id).await?;
+        tracing::info!(user = %name, "first admin created through the setup link");
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// A user name: 1 to 64 characters, no surrounding space, no control characters.
+pub fn validate_name(name: &str) -> Result<&str, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(AppError::Invalid(
+            "A user name needs 1 to 64 characters and no control characters.".into(),
+        ));
+    }
+    Ok(name)
+}

@@ -1,0 +1,24 @@
+//! The action history.
+
+use crate::error::AppError;
+use crate::model::HistoryRow;
+use leptos::prelude::*;
+
+/// How many entries one page of history shows.
+pub const HISTORY_PAGE: i64 = 100;
+
+/// One page of history, newest first; `before` is the id of the last entry already shown.
+#[server]
+pub async fn history_page(before: Option<i64>) -> Result<Vec<HistoryRow>, AppError> {
+    use crate::server::{internal, require_user, respond, state};
+    use crate::store::history;
+
+    respond(async move {
+        require_user().await?;
+        let state = state()?;
+        history::list(&state.pool, before, HISTORY_PAGE)
+            .await
+            .map_err(internal)
+    })
+    .await
+}

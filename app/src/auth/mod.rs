@@ -1,0 +1,4 @@
+//! Authentication: password hashing and the login session.
+
+pub mod password;
+pub mod session;

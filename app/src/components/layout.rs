@@ -1,0 +1,42 @@
+//! The page frame: header with navigation and the logged-in user.
+
+use crate::root::{AuthActions, UserResource};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let user = expect_context::<UserResource>();
+    let actions = expect_context::<AuthActions>();
+
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"moddesk"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => {
+                            view! {
+                                <nav aria-label="Main">
+                                    <A href="/" exact=true>"Queue"</A>
+                                    <A href="/decisions">"Decisions"</A>
+                                    <A href="/history">"History"</A>
+                                </nav>
+                                <div class="whoami">
+                                    <span>{user.name} " · " {user.role.as_str()}</span>
+                                    <ActionForm action=actions.logout>
+                                        <button type="submit" class="link">"Log out"</button>
+                                    </ActionForm>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+        <main>{children()}</main>
+    }
+}
+

@@ -1,0 +1,28 @@
+//! The moddesk dashboard: pages, components and the server functions behind them.
+//!
+//! Compiled twice: with `ssr` into the server binary (which also gets the server-only modules
+//! `auth`, `server` and `store`), and with `hydrate` into the wasm bundle that runs in the browser.
+
+pub mod api;
+mod components;
+pub mod error;
+pub mod model;
+mod pages;
+mod root;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use root::{App, shell};
+
+/// Entry point of the wasm bundle: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod decisions;
+pub mod history;
+pub mod item;
+pub mod login;
+pub mod not_found;
+pub mod queue;
+pub mod setup;

@@ -1,0 +1,81 @@
+//! The HTML shell, the router and the state every page shares.
+
+use crate::api::auth::{CreateFirstAdmin, Login, Logout, get_current_user};
+use crate::components::layout::Layout;
+use crate::pages::{
+    decisions::DecisionsPage, history::HistoryPage, item::ItemPage, login::LoginPage,
+    not_found::NotFound, queue::QueuePage, setup::SetupPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Actions that change who is logged in; the current-user resource refetches after each.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+    pub setup: ServerAction<CreateFirstAdmin>,
+}
+
+/// The logged-in user as every page sees it.
+pub type UserResource = Resource<Result<Option<crate::model::CurrentUser>, crate::error::AppError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    let actions = AuthActions {
+        login: ServerAction::new(),
+        logout: ServerAction::new(),
+        setup: ServerAction::new(),
+    };
+    let user: UserResource = Resource::new(
+        move || {
+            (
+                actions.login.version().get(),
+                actions.logout.version().get(),
+                actions.setup.version().get(),
+            )
+        },
+        |_| get_current_user(),
+    );
+    provide_context(actions);
+    provide_context(user);
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/moddesk.css" />
+        <Title text="moddesk" />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=QueuePage />
+                    <Route path=path!("/items/:id") view=ItemPage />
+                    <Route path=path!("/decisions") view=DecisionsPage />
+                    <Route path=path!("/history") view=HistoryPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/setup") view=SetupPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,11 @@
+//! SQLite storage: one module per table group. Functions take a connection or pool so callers
+//! decide the transaction; rows are converted to wire types here and nowhere else.
+
+pub mod events;
+pub mod history;
+pub mod review;
+pub mod users;
+
+mod time_fmt;
+
+pub use time_fmt::{format_duration_ms, format_time_ms, now_ms};

@@ -1,0 +1,66 @@
+//! The command line: `serve` (the default), `user add`, and `send` for testing a deployment.
+
+mod send;
+mod user;
+
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "moddesk", version, about = "Review desk for AegisCore moderation webhooks")]
+pub struct Cli {
+    /// TOML config file; environment variables (MODDESK_*) override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Sign a sample event with the configured secret and post it to a moddesk.
+    Send(send::SendArgs),
+}
+
+/// Runs the command and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("moddesk: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("moddesk: starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => crate::startup::serve(settings).await,
+            Command::User(command) => user::run(command, &settings).await,
+            Command::Send(args) => send::run(args, &settings).await,
+        }
+    });
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("moddesk: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `MODDESK_*` environment
+//! variables. Everything is validated before the server starts; a bad value names its field.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ingest::signature::WebhookSecret;
+
+/// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
+/// variables with the prefix do not stop the start.
+const FIELDS: [&str; 8] = [
+    "listen",
+    "database_url",
+    "webhook_secret",
+    "webhook_tolerance_secs",
+    "webhook_max_body_bytes",
+    "public_url",
+    "site_root",
+    "log_format",
+];
+
+/// Configuration as written by the operator, before validation.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// SQLite database URL; the file and its folder are created when missing.
+    pub database_url: String,
+    /// Webhook signing secrets (`whsec_…`), comma separated. Any of them verifies a delivery,
+    /// so a new secret can be added before the old one is retired.
+    pub webhook_secret: String,
+    /// How far a webhook's timestamp may be from now, in seconds, either way.
+    pub webhook_tolerance_secs: u64,
+    /// Largest webhook body accepted, in bytes.
+    pub webhook_max_body_bytes: usize,
+    /// The address people use to reach moddesk (for links and the `Secure` cookie flag).
+    /// Defaults to `http://` plus `listen`.
+    pub public_url: String,
+    /// Folder with the built browser bundle and static files.
+    pub site_root: String,
+    /// Log format: `text` (human readable) or `json`.
+    pub log_format: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:3000".into(),
+            database_url: "sqlite://data/moddesk.db".into(),
+            webhook_secret: String::new(),
+            webhook_tolerance_secs: 300,
+            webhook_max_body_bytes: 256 * 1024,
+            public_url: String::new(),
+            site_root: "target/site".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub webhook_secrets: Vec<WebhookSecret>,
+    pub webhook_tolerance: Duration,
+    pub webhook_max_body_bytes: usize,
+    pub public_url: String,
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` when given, then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let raw: RawConfig = figment
+            .merge(Env::prefixed("MODDESK_").only(&FIELDS))
+            .extract()
+            .context("invalid configuration")?;
+        raw.validate()
+    }
+}
+
+impl RawConfig {
+    /// Checks every field and builds [`Settings`].
+    pub fn validate(self) -> anyhow::Result<Settings> {
+        let listen: SocketAddr = self
+            .listen
+            .trim()
+            .parse()
+            .with_context(|| format!("listen: {:?} is not an address like 127.0.0.1:3000", self.listen))?;
+
+        let database_url = self.database_url.trim().to_owned();
+        if !database_url.starts_with("sqlite:") {
+            bail!("database_url: {database_url:?} must start with sqlite:");
+        }
+
+        let webhook_secrets = self
+            .webhook_secret
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+            .map(|(i, s)| {
+                WebhookSecret::parse(s).with_context(|| format!("webhook_secret: secret {} of the list", i + 1))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        if self.webhook_tolerance_secs == 0 || self.webhook_tolerance_secs > 86_400 {
+            bail!("webhook_tolerance_secs: must be between 1 and 86400 seconds");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
+            bail!("webhook_max_body_bytes: must be between 1 KiB and 64 MiB");
+        }
+
+        let public_url = match self.public_url.trim().trim_end_matches('/') {
+            "" => format!("http://{listen}"),
+            url if url.starts_with("http://") || url.starts_with("https://") => url.to_owned(),
+            url => bail!("public_url: {url:?} must start with http:// or https://"),
+        };
+
+        let log_format = match self.log_format.trim() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => bail!("log_format: {other:?} is not one of text, json"),
+        };
+
+        Ok(Settings {
+            listen,
+            database_url,
+            webhook_secrets,
+            webhook_tolerance: Duration::from_secs(self.webhook_tolerance_secs),
+            webhook_max_body_bytes: self.webhook_max_body_bytes,
+            public_url,
+            site_root: PathBuf::from(self.site_root),
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawConfig {
+        RawConfig::default()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = raw().validate().unwrap();
+
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(settings.public_url, "http://127.0.0.1:3000");
+        assert!(settings.webhook_secrets.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases: Vec<(RawConfig, &str)> = vec![
+            (RawConfig { listen: "localhost".into(), ..raw() }, "listen"),
+            (RawConfig { database_url: "postgres://x".into(), ..raw() }, "database_url"),
+            (RawConfig { webhook_secret: "nope".into(), ..raw() }, "webhook_secret"),
+            (RawConfig { public_url: "ftp://x".into(), ..raw() }, "public_url"),
+            (RawConfig { log_format: "xml".into(), ..raw() }, "log_format"),
+            (RawConfig { webhook_tolerance_secs: 0, ..raw() }, "webhook_tolerance_secs"),
+        ];
+
+        for (config, field) in cases {
+            let error = format!("{:#}", config.validate().unwrap_err());
+            assert!(error.starts_with(field), "{error:?} should name {field}");
+        }
+    }
+
+    #[test]
+    fn several_secrets_are_read_from_one_value() {
+        let config = RawConfig {
+            webhook_secret: " whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD , whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ".into(),
+            ..raw()
+        };
+
+        assert_eq!(config.validate().unwrap().webhook_secrets.len(), 2);
+    }
+}

@@ -1,0 +1,155 @@
+//! Builds the whole application from settings. `moddesk serve` and the tests share it.
+
+use crate::config::Settings;
+use crate::http::csrf::{self, AllowedOrigins};
+use crate::http::{guard, healthz};
+use crate::ingest::signature::Verifier;
+use crate::ingest::{self, IngestState};
+use anyhow::Context;
+use app::server::{ServerState, SetupGate};
+use app::store::users;
+use app::{App, shell};
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::SqlitePool;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How long a dashboard session lives without use.
+const SESSION_IDLE: time::Duration = time::Duration::hours(8);
+
+/// The router with every route and layer, on an open database.
+pub async fn build_router(
+    settings: &Settings,
+    pool: SqlitePool,
+    setup: SetupGate,
+) -> anyhow::Result<Router> {
+    let ingest = ingest::router(
+        IngestState {
+            pool: pool.clone(),
+            verifier: Arc::new(Verifier::new(
+                settings.webhook_secrets.clone(),
+                settings.webhook_tolerance,
+            )),
+        },
+        settings.webhook_max_body_bytes,
+    );
+    let health = Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(pool.clone());
+    let dashboard = dashboard_router(settings, ServerState { pool, setup }).await?;
+
+    let request_span = |request: &Request<_>| {
+        let request_id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        // The path only: query strings can carry tokens.
+        tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id)
+    };
+
+    Ok(ingest
+        .merge(health)
+        .merge(dashboard)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
+}
+
+/// Pages, server functions and static files, behind sessions and the cross-site check.
+async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Result<Router> {
+    let store = SqliteStore::new(state.pool.clone());
+    store.migrate().await.context("creating the session table")?;
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("moddesk_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let options = LeptosOptions::builder()
+        .output_name("moddesk")
+        .site_root(settings.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen)
+        .build();
+    let routes = generate_route_list(App);
+    let pool = state.pool.clone();
+    let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
+
+    Ok(Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(state.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .route_layer(from_fn_with_state(pool, guard::require_login))
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+        .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
+        .layer(sessions))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let pool = crate::db::open(&settings.database_url).await?;
+    let setup = SetupGate::closed();
+    if users::count(&pool).await.context("counting users")? == 0 {
+        let token = setup.open();
+        tracing::warn!(
+            "No users yet. Create the first admin at {}/setup?token={token} (the link works once)",
+            settings.public_url
+        );
+    }
+    if settings.webhook_secrets.is_empty() {
+        tracing::warn!("webhook_secret is not set: /hooks/aegis answers 503 until it is");
+    }
+
+    let router = build_router(&settings, pool.clone(), setup).await?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    tracing::info!(address = %settings.listen, public_url = %settings.public_url, "moddesk is listening");
+
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    pool.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
