@@ -5,7 +5,7 @@ use crate::model::CurrentUser;
 use leptos::prelude::*;
 
 /// The logged-in user, or `None`.
-#[server]
+#[server(endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     use crate::server::{respond, session, state};
 
@@ -19,7 +19,7 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 
 /// Logs in and sends the browser to the queue. Unknown name and wrong password give the same
 /// answer.
-#[server]
+#[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<(), AppError> {
     use crate::auth::{password as pw, session as sess};
     use crate::server::{internal, respond, session, state};
@@ -66,7 +66,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
 }
 
 /// Ends the session and sends the browser to the login page.
-#[server]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::{internal, respond, session, state};
     use crate::store::{history, now_ms};
@@ -92,16 +92,8 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
-/// Whether the one-time setup link is still waiting to be used.
-#[server]
-pub async fn setup_open() -> Result<bool, AppError> {
-    use crate::server::{respond, state};
-
-    respond(async { Ok(state()?.setup.is_open()) }).await
-}
-
 /// Creates the first admin with the token from the setup link, and logs them in.
-#[server]
+#[server(endpoint = "create_first_admin")]
 pub async fn create_first_admin(
     token: String,
     name: String,

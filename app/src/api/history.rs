@@ -8,7 +8,7 @@ use leptos::prelude::*;
 pub const HISTORY_PAGE: i64 = 100;
 
 /// One page of history, newest first; `before` is the id of the last entry already shown.
-#[server]
+#[server(endpoint = "history_page")]
 pub async fn history_page(before: Option<i64>) -> Result<Vec<HistoryRow>, AppError> {
     use crate::server::{internal, require_user, respond, state};
     use crate::store::history;

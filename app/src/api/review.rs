@@ -11,7 +11,7 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 const PAGE_ROWS: i64 = 200;
 
 /// The open review items, oldest first.
-#[server]
+#[server(endpoint = "open_queue")]
 pub async fn open_queue() -> Result<Vec<QueueRow>, AppError> {
     use crate::server::{internal, require_user, respond, state};
     use crate::store::{now_ms, review};
@@ -27,7 +27,7 @@ pub async fn open_queue() -> Result<Vec<QueueRow>, AppError> {
 }
 
 /// One review item with its newest event.
-#[server]
+#[server(endpoint = "review_item")]
 pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
     use crate::server::{internal, require_user, respond, state};
     use crate::store::{now_ms, review};
@@ -44,7 +44,7 @@ pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
 }
 
 /// Records a human decision (`approve` or `remove`) on an open item, then returns to the queue.
-#[server]
+#[server(endpoint = "decide")]
 pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), AppError> {
     use crate::model::Decision;
     use crate::server::{internal, require_user, respond, state};
@@ -90,7 +90,7 @@ pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), 
 }
 
 /// Resolved items, newest decision first.
-#[server]
+#[server(endpoint = "resolved")]
 pub async fn resolved() -> Result<Vec<DecisionRow>, AppError> {
     use crate::server::{internal, require_user, respond, state};
     use crate::store::review;

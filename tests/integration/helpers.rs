@@ -1,0 +1,101 @@
+//! A moddesk router on a fresh database, and helpers to sign and send deliveries to it.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use moddesk::config::RawConfig;
+use moddesk::ingest::signature::{WebhookSecret, sign};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+pub const OTHER_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+pub struct TestApp {
+    pub router: Router,
+    pub pool: SqlitePool,
+    _dir: TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut raw = RawConfig {
+            database_url: format!("sqlite://{}/moddesk.db", dir.path().display()),
+            webhook_secret: SECRET.into(),
+            site_root: dir.path().display().to_string(),
+            ..RawConfig::default()
+        };
+        adjust(&mut raw);
+        let settings = raw.validate().unwrap();
+        let pool = moddesk::db::open(&settings.database_url).await.unwrap();
+        let router = moddesk::startup::build_router(&settings, pool.clone(), app::server::SetupGate::closed())
+            .await
+            .unwrap();
+        TestApp { router, pool, _dir: dir }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// Posts `body` to the ingest route with the given Standard Webhooks headers.
+    pub async fn deliver(&self, id: &str, timestamp: &str, signature: &str, body: &str) -> Reply {
+        let request = Request::post("/hooks/aegis")
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp)
+            .header("webhook-signature", signature)
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Signs `body` with `secret` at time `timestamp` and posts it.
+    pub async fn deliver_signed(&self, secret: &str, id: &str, timestamp: i64, body: &str) -> Reply {
+        let signature = sign(&WebhookSecret::parse(secret).unwrap(), id, timestamp, body.as_bytes());
+        self.deliver(id, &timestamp.to_string(), &signature, body).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A valid event body.
+pub fn event(id: &str, event_type: &str, reference: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": event_type,
+        "created_at": "2026-12-03T10:00:00Z",
+        "data": {
+            "reference_id": reference,
+            "score": 0.81,
+            "action": if event_type == "moderation.blocked" { "block" } else { "review" },
+            "categories": [{"name": "harassment", "score": 0.81}],
+            "content": {"kind": "comment", "excerpt": "you are all idiots"},
+            "subject": "user_1"
+        }
+    })
+    .to_string()
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the whole router in-process, each test on its own SQLite database.
+
+mod dashboard;
+mod helpers;
+mod ingest;
+mod python_signer;
