@@ -104,11 +104,12 @@ impl Settings {
 impl RawConfig {
     /// Checks every field and builds [`Settings`].
     pub fn validate(self) -> anyhow::Result<Settings> {
-        let listen: SocketAddr = self
-            .listen
-            .trim()
-            .parse()
-            .with_context(|| format!("listen: {:?} is not an address like 127.0.0.1:3000", self.listen))?;
+        let listen: SocketAddr = self.listen.trim().parse().with_context(|| {
+            format!(
+                "listen: {:?} is not an address like 127.0.0.1:3000",
+                self.listen
+            )
+        })?;
 
         let database_url = self.database_url.trim().to_owned();
         if !database_url.starts_with("sqlite:") {
@@ -122,7 +123,8 @@ impl RawConfig {
             .filter(|s| !s.is_empty())
             .enumerate()
             .map(|(i, s)| {
-                WebhookSecret::parse(s).with_context(|| format!("webhook_secret: secret {} of the list", i + 1))
+                WebhookSecret::parse(s)
+                    .with_context(|| format!("webhook_secret: secret {} of the list", i + 1))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
 
@@ -178,12 +180,48 @@ mod tests {
     #[test]
     fn bad_values_name_their_field() {
         let cases: Vec<(RawConfig, &str)> = vec![
-            (RawConfig { listen: "localhost".into(), ..raw() }, "listen"),
-            (RawConfig { database_url: "postgres://x".into(), ..raw() }, "database_url"),
-            (RawConfig { webhook_secret: "nope".into(), ..raw() }, "webhook_secret"),
-            (RawConfig { public_url: "ftp://x".into(), ..raw() }, "public_url"),
-            (RawConfig { log_format: "xml".into(), ..raw() }, "log_format"),
-            (RawConfig { webhook_tolerance_secs: 0, ..raw() }, "webhook_tolerance_secs"),
+            (
+                RawConfig {
+                    listen: "localhost".into(),
+                    ..raw()
+                },
+                "listen",
+            ),
+            (
+                RawConfig {
+                    database_url: "postgres://x".into(),
+                    ..raw()
+                },
+                "database_url",
+            ),
+            (
+                RawConfig {
+                    webhook_secret: "nope".into(),
+                    ..raw()
+                },
+                "webhook_secret",
+            ),
+            (
+                RawConfig {
+                    public_url: "ftp://x".into(),
+                    ..raw()
+                },
+                "public_url",
+            ),
+            (
+                RawConfig {
+                    log_format: "xml".into(),
+                    ..raw()
+                },
+                "log_format",
+            ),
+            (
+                RawConfig {
+                    webhook_tolerance_secs: 0,
+                    ..raw()
+                },
+                "webhook_tolerance_secs",
+            ),
         ];
 
         for (config, field) in cases {
@@ -195,7 +233,9 @@ mod tests {
     #[test]
     fn several_secrets_are_read_from_one_value() {
         let config = RawConfig {
-            webhook_secret: " whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD , whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ".into(),
+            webhook_secret:
+                " whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD , whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "
+                    .into(),
             ..raw()
         };
 

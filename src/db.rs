@@ -18,11 +18,11 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
 
-    if let Some(parent) = Path::new(options.get_filename()).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating the database folder {}", parent.display()))?;
-        }
+    if let Some(parent) = Path::new(options.get_filename()).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the database folder {}", parent.display()))?;
     }
 
     let pool = SqlitePoolOptions::new()

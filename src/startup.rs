@@ -71,7 +71,10 @@ pub async fn build_router(
 /// Pages, server functions and static files, behind sessions and the cross-site check.
 async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Result<Router> {
     let store = SqliteStore::new(state.pool.clone());
-    store.migrate().await.context("creating the session table")?;
+    store
+        .migrate()
+        .await
+        .context("creating the session table")?;
     let sessions = SessionManagerLayer::new(store)
         .with_name("moddesk_session")
         .with_http_only(true)
@@ -90,15 +93,10 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     Ok(Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(state.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, routes, move || provide_context(state.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .route_layer(from_fn_with_state(pool, guard::require_login))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "moddesk", version, about = "Review desk for AegisCore moderation webhooks")]
+#[command(
+    name = "moddesk",
+    version,
+    about = "Review desk for AegisCore moderation webhooks"
+)]
 pub struct Cli {
     /// TOML config file; environment variables (MODDESK_*) override it.
     #[arg(long, global = true, value_name = "FILE")]

@@ -34,7 +34,11 @@ pub async fn run(args: SendArgs, settings: &Settings) -> anyhow::Result<()> {
     let Some(secret) = settings.webhook_secrets.first() else {
         bail!("webhook_secret is not set; set MODDESK_WEBHOOK_SECRET or use --config");
     };
-    let suffix: String = rand::thread_rng().sample_iter(&Alphanumeric).take(12).map(char::from).collect();
+    let suffix: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(12)
+        .map(char::from)
+        .collect();
     let event_id = format!("evt_sample_{suffix}");
     let reference = args.reference.unwrap_or_else(|| format!("sample-{suffix}"));
     let body = sample_body(args.kind, &event_id, &reference)?;

@@ -41,7 +41,13 @@ async fn add(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> 
         .await
         .map_err(anyhow::Error::msg)
         .context("hashing the password")?;
-    let new_user = users::NewUser { name, password_hash: &hash, role, actor: "cli", at: now_ms() };
+    let new_user = users::NewUser {
+        name,
+        password_hash: &hash,
+        role,
+        actor: "cli",
+        at: now_ms(),
+    };
     users::create(&pool, new_user, false).await?;
 
     println!("Added {name} ({role}).");

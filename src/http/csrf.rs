@@ -26,7 +26,11 @@ pub async fn refuse_cross_site(
         Ok(()) => next.run(request).await,
         Err(reason) => {
             tracing::warn!(path = %request.uri().path(), reason, "cross-site request refused");
-            (StatusCode::FORBIDDEN, format!("Cross-site request refused: {reason}.")).into_response()
+            (
+                StatusCode::FORBIDDEN,
+                format!("Cross-site request refused: {reason}."),
+            )
+                .into_response()
         }
     }
 }
@@ -36,7 +40,11 @@ fn is_safe(method: &Method) -> bool {
 }
 
 fn verdict(headers: &HeaderMap, allowed: &AllowedOrigins) -> Result<(), &'static str> {
-    let text = |name| headers.get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
 
     if let Some(site) = text("sec-fetch-site") {
         return match site {
@@ -78,14 +86,30 @@ mod tests {
             (vec![("sec-fetch-site", "cross-site")], false),
             (vec![("sec-fetch-site", "same-site")], false),
             (vec![("origin", "https://desk.example")], true),
-            (vec![("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")], true),
-            (vec![("origin", "https://evil.example"), ("host", "127.0.0.1:3000")], false),
+            (
+                vec![
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("host", "127.0.0.1:3000"),
+                ],
+                true,
+            ),
+            (
+                vec![
+                    ("origin", "https://evil.example"),
+                    ("host", "127.0.0.1:3000"),
+                ],
+                false,
+            ),
             (vec![("origin", "null")], false),
             (vec![], false),
         ];
 
         for (pairs, expected) in cases {
-            assert_eq!(verdict(&headers(&pairs), &allowed).is_ok(), expected, "{pairs:?}");
+            assert_eq!(
+                verdict(&headers(&pairs), &allowed).is_ok(),
+                expected,
+                "{pairs:?}"
+            );
         }
     }
 }

@@ -26,6 +26,10 @@ pub async fn require_login(
     match current_user(&session, &pool).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => Redirect::to("/login").into_response(),
-        Err(error) => (axum::http::StatusCode::from_u16(error.status()).unwrap_or_default(), error.to_string()).into_response(),
+        Err(error) => (
+            axum::http::StatusCode::from_u16(error.status()).unwrap_or_default(),
+            error.to_string(),
+        )
+            .into_response(),
     }
 }

@@ -11,11 +11,17 @@ use sqlx::SqlitePool;
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
 pub async fn healthz(State(pool): State<SqlitePool>) -> (StatusCode, Json<serde_json::Value>) {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&pool).await {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&pool)
+        .await
+    {
         Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(error) => {
             tracing::error!(%error, "health check: database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unavailable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "database unavailable" })),
+            )
         }
     }
 }

@@ -60,9 +60,19 @@ pub fn parse(body: &[u8], webhook_id: &str, received_at: i64) -> Result<NewEvent
         check_score("data.categories[].score", category.score)?;
     }
 
-    let content = data.content.unwrap_or(Content { kind: None, excerpt: None, url: None });
-    if content.excerpt.as_ref().is_some_and(|e| e.chars().count() > MAX_EXCERPT_CHARS) {
-        return Err(format!("data.content.excerpt is longer than {MAX_EXCERPT_CHARS} characters"));
+    let content = data.content.unwrap_or(Content {
+        kind: None,
+        excerpt: None,
+        url: None,
+    });
+    if content
+        .excerpt
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > MAX_EXCERPT_CHARS)
+    {
+        return Err(format!(
+            "data.content.excerpt is longer than {MAX_EXCERPT_CHARS} characters"
+        ));
     }
 
     Ok(NewEvent {
@@ -162,7 +172,11 @@ mod tests {
             ("/data/action", json!("delete"), "data.action"),
             ("/created_at", json!("yesterday"), "created_at"),
             ("/id", json!(""), "id must not be empty"),
-            ("/data/categories/0/score", json!(-0.1), "data.categories[].score"),
+            (
+                "/data/categories/0/score",
+                json!(-0.1),
+                "data.categories[].score",
+            ),
             ("/data/reference_id", json!(5), "not a valid event"),
         ];
 
@@ -177,7 +191,14 @@ mod tests {
 
     #[test]
     fn non_utf8_and_non_json_bodies_are_refused() {
-        assert_eq!(parse(&[0xff, 0xfe], "m", 0).unwrap_err(), "the body is not UTF-8");
-        assert!(parse(b"not json", "m", 0).unwrap_err().contains("not a valid event"));
+        assert_eq!(
+            parse(&[0xff, 0xfe], "m", 0).unwrap_err(),
+            "the body is not UTF-8"
+        );
+        assert!(
+            parse(b"not json", "m", 0)
+                .unwrap_err()
+                .contains("not a valid event")
+        );
     }
 }

@@ -66,7 +66,9 @@ impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match &self {
-            IngestError::Storage(_) => "internal error; the delivery was not stored, retry later".to_owned(),
+            IngestError::Storage(_) => {
+                "internal error; the delivery was not stored, retry later".to_owned()
+            }
             other => other.to_string(),
         };
         (status, axum::Json(json!({ "error": message }))).into_response()
@@ -131,7 +133,11 @@ async fn accept(
             "duplicate"
         }
     };
-    Ok((StatusCode::OK, axum::Json(json!({ "status": outcome, "id": event.event_id }))).into_response())
+    Ok((
+        StatusCode::OK,
+        axum::Json(json!({ "status": outcome, "id": event.event_id })),
+    )
+        .into_response())
 }
 
 fn hex(bytes: &[u8]) -> String {

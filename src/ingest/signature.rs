@@ -172,7 +172,10 @@ mod tests {
     const SIGNATURE: &str = "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=";
 
     fn verifier() -> Verifier {
-        Verifier::new(vec![WebhookSecret::parse(SECRET).unwrap()], Duration::from_secs(300))
+        Verifier::new(
+            vec![WebhookSecret::parse(SECRET).unwrap()],
+            Duration::from_secs(300),
+        )
     }
 
     fn check(signature: &str, now: i64) -> Result<(&str, i64), VerifyError> {
@@ -182,7 +185,9 @@ mod tests {
             timestamp: Some(&timestamp),
             signature: Some(signature),
         };
-        verifier().verify(&headers, BODY, now).map(|(_, ts)| (ID, ts))
+        verifier()
+            .verify(&headers, BODY, now)
+            .map(|(_, ts)| (ID, ts))
     }
 
     #[test]
@@ -217,7 +222,11 @@ mod tests {
         ];
 
         for case in cases {
-            assert_eq!(check(&case, TIMESTAMP), Err(VerifyError::NoMatch), "{case:?}");
+            assert_eq!(
+                check(&case, TIMESTAMP),
+                Err(VerifyError::NoMatch),
+                "{case:?}"
+            );
         }
     }
 
@@ -225,16 +234,30 @@ mod tests {
     fn the_window_is_inclusive_of_its_bound() {
         assert!(check(SIGNATURE, TIMESTAMP + 300).is_ok());
         assert!(check(SIGNATURE, TIMESTAMP - 300).is_ok());
-        assert_eq!(check(SIGNATURE, TIMESTAMP + 301), Err(VerifyError::OutsideWindow(301)));
-        assert_eq!(check(SIGNATURE, TIMESTAMP - 301), Err(VerifyError::OutsideWindow(-301)));
+        assert_eq!(
+            check(SIGNATURE, TIMESTAMP + 301),
+            Err(VerifyError::OutsideWindow(301))
+        );
+        assert_eq!(
+            check(SIGNATURE, TIMESTAMP - 301),
+            Err(VerifyError::OutsideWindow(-301))
+        );
     }
 
     #[test]
     fn malformed_timestamps_are_named() {
         for bad in ["-5", "1.5", "", "abc", "99999999999999999999"] {
-            let headers = SignedHeaders { id: Some(ID), timestamp: Some(bad), signature: Some(SIGNATURE) };
+            let headers = SignedHeaders {
+                id: Some(ID),
+                timestamp: Some(bad),
+                signature: Some(SIGNATURE),
+            };
 
-            assert_eq!(verifier().verify(&headers, BODY, TIMESTAMP), Err(VerifyError::MalformedTimestamp), "{bad:?}");
+            assert_eq!(
+                verifier().verify(&headers, BODY, TIMESTAMP),
+                Err(VerifyError::MalformedTimestamp),
+                "{bad:?}"
+            );
         }
     }
 
@@ -244,6 +267,9 @@ mod tests {
         assert!(WebhookSecret::parse("C2FVsBQIhrscChlQIMV+b5sSYspob7oD").is_err());
         assert!(WebhookSecret::parse("whsec_not base64!").is_err());
         assert!(WebhookSecret::parse("whsec_c2hvcnQ=").is_err());
-        assert_eq!(format!("{:?}", WebhookSecret::parse(SECRET).unwrap()), "WebhookSecret(redacted)");
+        assert_eq!(
+            format!("{:?}", WebhookSecret::parse(SECRET).unwrap()),
+            "WebhookSecret(redacted)"
+        );
     }
 }

@@ -13,7 +13,13 @@ const PASSWORD: &str = "a long enough password";
 
 async fn add_user(app: &TestApp, name: &str) {
     let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
-    let user = NewUser { name, password_hash: &hash, role: Role::Reviewer, actor: "test", at: 0 };
+    let user = NewUser {
+        name,
+        password_hash: &hash,
+        role: Role::Reviewer,
+        actor: "test",
+        at: 0,
+    };
     users::create(&app.pool, user, false).await.unwrap();
 }
 
@@ -30,7 +36,13 @@ fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
 
 /// Logs in and returns the session cookie (`name=value`).
 async fn log_in(app: &TestApp, name: &str, password: &str) -> Option<String> {
-    let reply = app.send(form_post("/api/login", &format!("name={name}&password={}", password.replace(' ', "+")), None)).await;
+    let reply = app
+        .send(form_post(
+            "/api/login",
+            &format!("name={name}&password={}", password.replace(' ', "+")),
+            None,
+        ))
+        .await;
     reply
         .headers
         .get(header::SET_COOKIE)
@@ -45,7 +57,9 @@ async fn pages_redirect_to_login_without_a_session() {
     let app = TestApp::new().await;
 
     for path in ["/", "/decisions", "/history", "/items/1"] {
-        let reply = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        let reply = app
+            .send(Request::get(path).body(Body::empty()).unwrap())
+            .await;
 
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(reply.headers[header::LOCATION], "/login", "{path}");
@@ -59,7 +73,12 @@ async fn server_functions_refuse_anonymous_callers() {
     for path in ["/api/open_queue", "/api/resolved", "/api/history_page"] {
         let reply = app.send(form_post(path, "", None)).await;
 
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {}",
+            reply.body
+        );
     }
 }
 
@@ -83,46 +102,120 @@ async fn login_gives_one_answer_for_unknown_user_and_wrong_password() {
     let app = TestApp::new().await;
     add_user(&app, "alice").await;
 
-    let unknown = app.send(form_post("/api/login", "name=bob&password=whatever+it+is", None)).await;
-    let wrong = app.send(form_post("/api/login", "name=alice&password=whatever+it+is", None)).await;
+    let unknown = app
+        .send(form_post(
+            "/api/login",
+            "name=bob&password=whatever+it+is",
+            None,
+        ))
+        .await;
+    let wrong = app
+        .send(form_post(
+            "/api/login",
+            "name=alice&password=whatever+it+is",
+            None,
+        ))
+        .await;
 
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert_eq!(unknown.status, wrong.status);
     assert_eq!(unknown.body, wrong.body);
-    assert_eq!(app.count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_failed'").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_failed'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
 async fn a_reviewer_logs_in_and_decides_an_item_once() {
     let app = TestApp::new().await;
     add_user(&app, "alice").await;
-    app.deliver_signed(SECRET, "m1", now(), &event("evt_1", "moderation.review", "post_1")).await;
-    let item: i64 = sqlx::query_scalar("SELECT id FROM review_items").fetch_one(&app.pool).await.unwrap();
+    app.deliver_signed(
+        SECRET,
+        "m1",
+        now(),
+        &event("evt_1", "moderation.review", "post_1"),
+    )
+    .await;
+    let item: i64 = sqlx::query_scalar("SELECT id FROM review_items")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
 
-    let cookie = log_in(&app, "alice", PASSWORD).await.expect("login sets a session cookie");
-    let page = app.send(Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
-    let first = app.send(form_post("/api/decide", &format!("item_id={item}&decision=remove&note=slur"), Some(&cookie))).await;
-    let second = app.send(form_post("/api/decide", &format!("item_id={item}&decision=approve&note="), Some(&cookie))).await;
+    let cookie = log_in(&app, "alice", PASSWORD)
+        .await
+        .expect("login sets a session cookie");
+    let page = app
+        .send(
+            Request::get("/")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let first = app
+        .send(form_post(
+            "/api/decide",
+            &format!("item_id={item}&decision=remove&note=slur"),
+            Some(&cookie),
+        ))
+        .await;
+    let second = app
+        .send(form_post(
+            "/api/decide",
+            &format!("item_id={item}&decision=approve&note="),
+            Some(&cookie),
+        ))
+        .await;
 
     assert_eq!(page.status, StatusCode::OK);
-    assert!(first.status.is_success() || first.status.is_redirection(), "{}: {}", first.status, first.body);
+    assert!(
+        first.status.is_success() || first.status.is_redirection(),
+        "{}: {}",
+        first.status,
+        first.body
+    );
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
-    let decision: String = sqlx::query_scalar("SELECT decision FROM review_items").fetch_one(&app.pool).await.unwrap();
+    let decision: String = sqlx::query_scalar("SELECT decision FROM review_items")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(decision, "remove");
-    assert_eq!(app.count("SELECT COUNT(*) FROM history WHERE kind = 'review.decided'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM history WHERE kind = 'review.decided'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_decision_is_refused() {
     let app = TestApp::new().await;
     add_user(&app, "alice").await;
-    app.deliver_signed(SECRET, "m1", now(), &event("evt_1", "moderation.review", "post_1")).await;
+    app.deliver_signed(
+        SECRET,
+        "m1",
+        now(),
+        &event("evt_1", "moderation.review", "post_1"),
+    )
+    .await;
     let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
 
-    let reply = app.send(form_post("/api/decide", "item_id=1&decision=delete&note=", Some(&cookie))).await;
+    let reply = app
+        .send(form_post(
+            "/api/decide",
+            "item_id=1&decision=delete&note=",
+            Some(&cookie),
+        ))
+        .await;
 
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
-    assert_eq!(app.count("SELECT COUNT(*) FROM review_items WHERE status = 'open'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM review_items WHERE status = 'open'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -41,10 +41,18 @@ impl TestApp {
         adjust(&mut raw);
         let settings = raw.validate().unwrap();
         let pool = moddesk::db::open(&settings.database_url).await.unwrap();
-        let router = moddesk::startup::build_router(&settings, pool.clone(), app::server::SetupGate::closed())
-            .await
-            .unwrap();
-        TestApp { router, pool, _dir: dir }
+        let router = moddesk::startup::build_router(
+            &settings,
+            pool.clone(),
+            app::server::SetupGate::closed(),
+        )
+        .await
+        .unwrap();
+        TestApp {
+            router,
+            pool,
+            _dir: dir,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
@@ -52,7 +60,11 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// Posts `body` to the ingest route with the given Standard Webhooks headers.
@@ -68,9 +80,21 @@ impl TestApp {
     }
 
     /// Signs `body` with `secret` at time `timestamp` and posts it.
-    pub async fn deliver_signed(&self, secret: &str, id: &str, timestamp: i64, body: &str) -> Reply {
-        let signature = sign(&WebhookSecret::parse(secret).unwrap(), id, timestamp, body.as_bytes());
-        self.deliver(id, &timestamp.to_string(), &signature, body).await
+    pub async fn deliver_signed(
+        &self,
+        secret: &str,
+        id: &str,
+        timestamp: i64,
+        body: &str,
+    ) -> Reply {
+        let signature = sign(
+            &WebhookSecret::parse(secret).unwrap(),
+            id,
+            timestamp,
+            body.as_bytes(),
+        );
+        self.deliver(id, &timestamp.to_string(), &signature, body)
+            .await
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

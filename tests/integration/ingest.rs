@@ -14,9 +14,20 @@ async fn a_signed_review_event_is_stored_and_queued() {
 
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM review_items WHERE status = 'open'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.received'").await, 1);
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM review_items WHERE status = 'open'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.received'")
+            .await,
+        1
+    );
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(stored, body.as_bytes());
 }
 
@@ -27,15 +38,41 @@ async fn refused_signatures_store_nothing() {
     let ts = now();
 
     let cases = [
-        ("wrong signature", app.deliver("msg_1", &ts.to_string(), "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=", &body).await),
-        ("wrong secret", app.deliver_signed(OTHER_SECRET, "msg_1", ts, &body).await),
-        ("stale timestamp", app.deliver_signed(SECRET, "msg_1", ts - 301, &body).await),
-        ("future timestamp", app.deliver_signed(SECRET, "msg_1", ts + 301, &body).await),
-        ("no signature", app.deliver("msg_1", &ts.to_string(), "", &body).await),
+        (
+            "wrong signature",
+            app.deliver(
+                "msg_1",
+                &ts.to_string(),
+                "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+                &body,
+            )
+            .await,
+        ),
+        (
+            "wrong secret",
+            app.deliver_signed(OTHER_SECRET, "msg_1", ts, &body).await,
+        ),
+        (
+            "stale timestamp",
+            app.deliver_signed(SECRET, "msg_1", ts - 301, &body).await,
+        ),
+        (
+            "future timestamp",
+            app.deliver_signed(SECRET, "msg_1", ts + 301, &body).await,
+        ),
+        (
+            "no signature",
+            app.deliver("msg_1", &ts.to_string(), "", &body).await,
+        ),
     ];
 
     for (case, reply) in cases {
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{case}: {}",
+            reply.body
+        );
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM history").await, 0);
@@ -81,16 +118,30 @@ async fn a_redelivery_with_another_body_keeps_the_first_and_notes_it() {
     let reply = app.deliver_signed(SECRET, "msg_1", now(), &changed).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    let kept: String = sqlx::query_scalar("SELECT reference_id FROM events").fetch_one(&app.pool).await.unwrap();
+    let kept: String = sqlx::query_scalar("SELECT reference_id FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(kept, "post_1");
-    assert_eq!(app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.duplicate_mismatch'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.duplicate_mismatch'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn only_review_events_open_items() {
     let app = TestApp::new().await;
 
-    for (i, kind) in ["moderation.blocked", "moderation.allowed", "account.flagged"].iter().enumerate() {
+    for (i, kind) in [
+        "moderation.blocked",
+        "moderation.allowed",
+        "account.flagged",
+    ]
+    .iter()
+    .enumerate()
+    {
         let body = event(&format!("evt_{i}"), kind, "post_1");
         let reply = app.deliver_signed(SECRET, "msg", now(), &body).await;
         assert_eq!(reply.status, StatusCode::OK, "{kind}: {}", reply.body);
@@ -104,8 +155,20 @@ async fn only_review_events_open_items() {
 async fn review_events_for_one_reference_share_an_open_item() {
     let app = TestApp::new().await;
 
-    app.deliver_signed(SECRET, "m1", now(), &event("evt_1", "moderation.review", "post_1")).await;
-    app.deliver_signed(SECRET, "m2", now(), &event("evt_2", "moderation.review", "post_1")).await;
+    app.deliver_signed(
+        SECRET,
+        "m1",
+        now(),
+        &event("evt_1", "moderation.review", "post_1"),
+    )
+    .await;
+    app.deliver_signed(
+        SECRET,
+        "m2",
+        now(),
+        &event("evt_2", "moderation.review", "post_1"),
+    )
+    .await;
 
     assert_eq!(app.count("SELECT COUNT(*) FROM review_items").await, 1);
 }
@@ -118,7 +181,10 @@ async fn bad_events_with_valid_signatures_are_400_with_a_reason() {
     out_of_range["data"]["score"] = serde_json::json!(7);
     let cases = [
         ("not json".to_owned(), "the body is not a valid event"),
-        (r#"{"id":"e","type":"moderation.review"}"#.to_owned(), "missing field"),
+        (
+            r#"{"id":"e","type":"moderation.review"}"#.to_owned(),
+            "missing field",
+        ),
         (out_of_range.to_string(), "data.score"),
     ];
 
@@ -167,14 +233,24 @@ fn the_published_standard_webhooks_vector_verifies() {
     let body = br#"{"email":"test@example.com","username":"test_user"}"#;
 
     assert!(verifier.verify(&headers, body, 1_649_367_553).is_ok());
-    assert!(verifier.verify(&headers, &body[1..], 1_649_367_553).is_err());
+    assert!(
+        verifier
+            .verify(&headers, &body[1..], 1_649_367_553)
+            .is_err()
+    );
 }
 
 #[tokio::test]
 async fn health_reports_the_database() {
     let app = TestApp::new().await;
 
-    let reply = app.send(axum::http::Request::get("/healthz").body(axum::body::Body::empty()).unwrap()).await;
+    let reply = app
+        .send(
+            axum::http::Request::get("/healthz")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
 
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.headers.contains_key("x-request-id"));

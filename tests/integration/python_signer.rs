@@ -24,9 +24,17 @@ fn python_sign(msg_id: &str, timestamp: i64, body: &str) -> String {
         .spawn()
         .unwrap_or_else(|e| panic!("running {python}: {e}"));
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "the standardwebhooks signer failed; is the package installed for {python}?");
+    assert!(
+        output.status.success(),
+        "the standardwebhooks signer failed; is the package installed for {python}?"
+    );
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
@@ -38,8 +46,12 @@ async fn events_signed_by_the_python_package_verify() {
     let signature = python_sign("msg_py", ts, &body);
     let tampered = body.replacen("post_py", "post_pz", 1);
 
-    let accepted = app.deliver("msg_py", &ts.to_string(), &signature, &body).await;
-    let refused = app.deliver("msg_py", &ts.to_string(), &signature, &tampered).await;
+    let accepted = app
+        .deliver("msg_py", &ts.to_string(), &signature, &body)
+        .await;
+    let refused = app
+        .deliver("msg_py", &ts.to_string(), &signature, &tampered)
+        .await;
 
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);

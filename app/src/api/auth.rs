@@ -32,9 +32,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
         let record = users::by_name(&state.pool, name).await.map_err(internal)?;
         let stored = record.as_ref().map(|r| r.password_hash.clone());
         let password_ok = pw::verify(SecretString::from(password), stored).await;
-        let user = record
-            .filter(|_| password_ok)
-            .and_then(|r| r.to_current());
+        let user = record.filter(|_| password_ok).and_then(|r| r.to_current());
 
         let mut conn = state.pool.acquire().await.map_err(internal)?;
         let Some(user) = user else {
@@ -113,7 +111,9 @@ pub async fn create_first_admin(
         let name = validate_name(&name)?;
         pw::check_new(&password).map_err(AppError::Invalid)?;
 
-        let hash = pw::hash(SecretString::from(password)).await.map_err(internal)?;
+        let hash = pw::hash(SecretString::from(password))
+            .await
+            .map_err(internal)?;
         let new_user = users::NewUser {
             name,
             password_hash: &hash,

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// How many rows a list page shows.
+#[cfg(feature = "ssr")]
 const PAGE_ROWS: i64 = 200;
 
 /// The open review items, oldest first.
@@ -98,7 +99,9 @@ pub async fn resolved() -> Result<Vec<DecisionRow>, AppError> {
     respond(async {
         require_user().await?;
         let state = state()?;
-        review::decisions(&state.pool, PAGE_ROWS).await.map_err(internal)
+        review::decisions(&state.pool, PAGE_ROWS)
+            .await
+            .map_err(internal)
     })
     .await
 }

@@ -28,7 +28,9 @@ fn hasher() -> Argon2<'static> {
 /// Why a new password was refused.
 pub fn check_new(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_LENGTH {
-        return Err(format!("The password needs at least {MIN_LENGTH} characters."));
+        return Err(format!(
+            "The password needs at least {MIN_LENGTH} characters."
+        ));
     }
     Ok(())
 }
@@ -73,10 +75,18 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let hashed = hash(SecretString::from("correct horse battery")).await.unwrap();
+        let hashed = hash(SecretString::from("correct horse battery"))
+            .await
+            .unwrap();
 
         assert!(hashed.starts_with("$argon2id$"));
-        assert!(verify(SecretString::from("correct horse battery"), Some(hashed.clone())).await);
+        assert!(
+            verify(
+                SecretString::from("correct horse battery"),
+                Some(hashed.clone())
+            )
+            .await
+        );
         assert!(!verify(SecretString::from("wrong horse battery"), Some(hashed)).await);
         assert!(!verify(SecretString::from("anything"), None).await);
     }

@@ -39,4 +39,3 @@ pub fn Layout(children: Children) -> impl IntoView {
         <main>{children()}</main>
     }
 }
-

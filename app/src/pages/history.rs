@@ -21,7 +21,12 @@ pub fn HistoryPage() -> impl IntoView {
 #[component]
 fn HistoryTable() -> impl IntoView {
     let query = use_query_map();
-    let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
+    let before = move || {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    };
     let rows = Resource::new(before, history_page);
 
     view! {
@@ -43,7 +48,10 @@ fn HistoryTable() -> impl IntoView {
 #[component]
 fn HistoryRows(rows: Vec<HistoryRow>) -> impl IntoView {
     let older = (rows.len() as i64 == HISTORY_PAGE)
-        .then(|| rows.last().map(|last| format!("/history?before={}", last.id)))
+        .then(|| {
+            rows.last()
+                .map(|last| format!("/history?before={}", last.id))
+        })
         .flatten();
 
     view! {

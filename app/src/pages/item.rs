@@ -23,11 +23,18 @@ pub fn ItemPage() -> impl IntoView {
 #[component]
 fn ItemView() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
     let item = Resource::new(id, |id| async move {
         match id {
             Some(id) => review_item(id).await,
-            None => Err(AppError::NotFound("That is not a review item address.".into())),
+            None => Err(AppError::NotFound(
+                "That is not a review item address.".into(),
+            )),
         }
     });
 
@@ -45,7 +52,9 @@ fn ItemView() -> impl IntoView {
 
 #[component]
 fn ItemBody(item: ItemDetail) -> impl IntoView {
-    let decision_form = item.open.then(|| view! { <DecisionForm item_id=item.id /> });
+    let decision_form = item
+        .open
+        .then(|| view! { <DecisionForm item_id=item.id /> });
     let resolution = item.resolution.clone().map(|r| {
         view! {
             <section class="card">

@@ -46,8 +46,8 @@ pub enum Recorded {
 pub async fn record(pool: &SqlitePool, event: &NewEvent) -> sqlx::Result<Recorded> {
     let mut tx = pool.begin().await?;
 
-    let categories = serde_json::to_string(&event.categories)
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let categories =
+        serde_json::to_string(&event.categories).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO events (source, event_id, webhook_id, event_type, reference_id, action, \
          score, categories, content_kind, excerpt, content_url, subject, created_at, received_at, \
@@ -136,5 +136,7 @@ async fn note_duplicate(
 
 /// How many events are stored in all.
 pub async fn count(pool: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(pool).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(pool)
+        .await
 }

@@ -26,14 +26,16 @@ pub struct NewEntry<'a> {
 
 /// Appends one entry inside the caller's transaction.
 pub async fn append(conn: &mut SqliteConnection, entry: NewEntry<'_>) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO history (at, actor, kind, reference_id, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(entry.at)
-        .bind(entry.actor)
-        .bind(entry.kind)
-        .bind(entry.reference_id)
-        .bind(entry.detail)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO history (at, actor, kind, reference_id, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(entry.at)
+    .bind(entry.actor)
+    .bind(entry.kind)
+    .bind(entry.reference_id)
+    .bind(entry.detail)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -48,7 +50,11 @@ struct Row {
 }
 
 /// The newest entries first, `limit` of them, older than entry `before` when given.
-pub async fn list(pool: &SqlitePool, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<HistoryRow>> {
+pub async fn list(
+    pool: &SqlitePool,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<HistoryRow>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, at, actor, kind, reference_id, detail FROM history \
          WHERE id < ? ORDER BY id DESC LIMIT ?",

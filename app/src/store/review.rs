@@ -108,7 +108,10 @@ pub async fn item(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<Option<I
     .await?;
 
     Ok(record.map(|r| {
-        let resolution = match (r.decision.as_deref().and_then(Decision::parse), r.decided_at) {
+        let resolution = match (
+            r.decision.as_deref().and_then(Decision::parse),
+            r.decided_at,
+        ) {
             (Some(decision), Some(at)) => Some(Resolution {
                 decision,
                 note: r.note.unwrap_or_default(),
@@ -178,10 +181,11 @@ pub async fn decide(pool: &SqlitePool, d: NewDecision<'_>) -> Result<String, Dec
     .await?;
 
     let Some(reference_id) = reference_id else {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM review_items WHERE id = ?)")
-            .bind(d.item_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM review_items WHERE id = ?)")
+                .bind(d.item_id)
+                .fetch_one(&mut *tx)
+                .await?;
         return Err(if exists {
             DecideError::AlreadyResolved(d.item_id)
         } else {
