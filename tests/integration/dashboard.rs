@@ -228,3 +228,59 @@ async fn the_session_id_changes_at_login() {
 
     assert_ne!(first, second);
 }
+
+#[tokio::test]
+async fn the_setup_link_creates_the_first_admin_once() {
+    let setup = app::server::SetupGate::closed();
+    let token = setup.open();
+    let app = TestApp::with_setup(setup).await;
+    let form = |token: &str, name: &str| {
+        format!("token={token}&name={name}&password=a+long+enough+password")
+    };
+
+    let wrong = app
+        .send(form_post(
+            "/api/create_first_admin",
+            &form("nope", "root"),
+            None,
+        ))
+        .await;
+    let first = app
+        .send(form_post(
+            "/api/create_first_admin",
+            &form(&token, "root"),
+            None,
+        ))
+        .await;
+    let again = app
+        .send(form_post(
+            "/api/create_first_admin",
+            &form(&token, "other"),
+            None,
+        ))
+        .await;
+
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(
+        first.status.is_success() || first.status.is_redirection(),
+        "{}: {}",
+        first.status,
+        first.body
+    );
+    assert!(
+        first.headers.contains_key(header::SET_COOKIE),
+        "the new admin is logged in"
+    );
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    let role: String = sqlx::query_scalar("SELECT role FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "admin");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM history WHERE kind = 'user.created'")
+            .await,
+        1
+    );
+}

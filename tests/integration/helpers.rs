@@ -31,6 +31,15 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {
+        Self::build(adjust, app::server::SetupGate::closed()).await
+    }
+
+    /// An app whose setup link is open, as on a first start with no users.
+    pub async fn with_setup(setup: app::server::SetupGate) -> TestApp {
+        Self::build(|_| {}, setup).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut RawConfig), setup: app::server::SetupGate) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut raw = RawConfig {
             database_url: format!("sqlite://{}/moddesk.db", dir.path().display()),
@@ -41,13 +50,9 @@ impl TestApp {
         adjust(&mut raw);
         let settings = raw.validate().unwrap();
         let pool = moddesk::db::open(&settings.database_url).await.unwrap();
-        let router = moddesk::startup::build_router(
-            &settings,
-            pool.clone(),
-            app::server::SetupGate::closed(),
-        )
-        .await
-        .unwrap();
+        let router = moddesk::startup::build_router(&settings, pool.clone(), setup)
+            .await
+            .unwrap();
         TestApp {
             router,
             pool,
