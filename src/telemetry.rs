@@ -1,6 +1,7 @@
 //! Logging: human-readable lines by default, JSON when configured. `RUST_LOG` overrides levels.
 
 use crate::config::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_sessions=warn,tower_sessions_core=warn";

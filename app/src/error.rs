@@ -12,7 +12,7 @@ pub enum AppError {
     #[error("Please log in.")]
     Unauthenticated,
     /// 403: logged in, but the role does not allow this.
-    #[error("Your role does not allow this.")]
+    #[error("You are not allowed to do this.")]
     Forbidden,
     /// 404: the thing asked for does not exist.
     #[error("{0}")]

@@ -71,7 +71,7 @@ fn HistoryRows(rows: Vec<HistoryRow>) -> impl IntoView {
                     .map(|row| {
                         view! {
                             <tr>
-                                <td>{row.at}</td>
+                                <td class="when">{row.at}</td>
                                 <td>{row.actor}</td>
                                 <td><code>{row.kind}</code></td>
                                 <td>{row.reference_id.unwrap_or_default()}</td>
