@@ -1,6 +1,6 @@
 //! The dashboard over HTTP: page guard, login, cross-site refusal and decisions.
 
-use crate::helpers::{SECRET, TestApp, event, now};
+use crate::helpers::TestApp;
 use app::auth::password;
 use app::model::Role;
 use app::store::users::{self, NewUser};
@@ -10,6 +10,14 @@ use secrecy::SecretString;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "a long enough password";
+
+/// An app with the reviewer alice and one open review item, for post_1.
+async fn app_with_alice_and_one_item() -> TestApp {
+    let app = TestApp::new().await;
+    add_user(&app, "alice").await;
+    app.deliver_review("evt_1", "post_1").await;
+    app
+}
 
 async fn add_user(app: &TestApp, name: &str) {
     let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
@@ -129,19 +137,8 @@ async fn login_gives_one_answer_for_unknown_user_and_wrong_password() {
 
 #[tokio::test]
 async fn a_reviewer_logs_in_and_decides_an_item_once() {
-    let app = TestApp::new().await;
-    add_user(&app, "alice").await;
-    app.deliver_signed(
-        SECRET,
-        "m1",
-        now(),
-        &event("evt_1", "moderation.review", "post_1"),
-    )
-    .await;
-    let item: i64 = sqlx::query_scalar("SELECT id FROM review_items")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let app = app_with_alice_and_one_item().await;
+    let item = app.count("SELECT id FROM review_items").await;
 
     let cookie = log_in(&app, "alice", PASSWORD)
         .await
@@ -177,11 +174,10 @@ async fn a_reviewer_logs_in_and_decides_an_item_once() {
         first.body
     );
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
-    let decision: String = sqlx::query_scalar("SELECT decision FROM review_items")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(decision, "remove");
+    assert_eq!(
+        app.text("SELECT decision FROM review_items").await,
+        "remove"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM history WHERE kind = 'review.decided'")
             .await,
@@ -191,15 +187,7 @@ async fn a_reviewer_logs_in_and_decides_an_item_once() {
 
 #[tokio::test]
 async fn an_unknown_decision_is_refused() {
-    let app = TestApp::new().await;
-    add_user(&app, "alice").await;
-    app.deliver_signed(
-        SECRET,
-        "m1",
-        now(),
-        &event("evt_1", "moderation.review", "post_1"),
-    )
-    .await;
+    let app = app_with_alice_and_one_item().await;
     let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
 
     let reply = app
@@ -272,11 +260,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
         "the new admin is logged in"
     );
     assert_eq!(again.status, StatusCode::FORBIDDEN);
-    let role: String = sqlx::query_scalar("SELECT role FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(role, "admin");
+    assert_eq!(app.text("SELECT role FROM users").await, "admin");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM history WHERE kind = 'user.created'")

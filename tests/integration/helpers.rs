@@ -102,6 +102,18 @@ impl TestApp {
             .await
     }
 
+    /// Posts a valid `moderation.review` event, signed with [`SECRET`].
+    pub async fn deliver_review(&self, event_id: &str, reference: &str) -> Reply {
+        let body = event(event_id, "moderation.review", reference);
+        self.deliver_signed(SECRET, event_id, now(), &body).await
+    }
+
+    /// The single text value `sql` selects.
+    pub async fn text(&self, sql: &str) -> String {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
+    /// The single number `sql` selects.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }

@@ -118,10 +118,7 @@ async fn a_redelivery_with_another_body_keeps_the_first_and_notes_it() {
     let reply = app.deliver_signed(SECRET, "msg_1", now(), &changed).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    let kept: String = sqlx::query_scalar("SELECT reference_id FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let kept = app.text("SELECT reference_id FROM events").await;
     assert_eq!(kept, "post_1");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.duplicate_mismatch'")
