@@ -9,13 +9,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::ingest::signature::WebhookSecret;
+use crate::ingest::signature::{Scheme, WebhookSecret};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "listen",
     "database_url",
+    "webhook_scheme",
     "webhook_secret",
     "webhook_tolerance_secs",
     "webhook_max_body_bytes",
@@ -32,7 +33,10 @@ pub struct RawConfig {
     pub listen: String,
     /// SQLite database URL; the file and its folder are created when missing.
     pub database_url: String,
-    /// Webhook signing secrets (`whsec_…`), comma separated. Any of them verifies a delivery,
+    /// How deliveries are signed: `standard` (Standard Webhooks headers) or `body`
+    /// (`X-Aegis-Signature: sha256=<hex>` over the body alone).
+    pub webhook_scheme: String,
+    /// Webhook signing secrets, comma separated (`whsec_…` for the standard scheme). Any of them verifies a delivery,
     /// so a new secret can be added before the old one is retired.
     pub webhook_secret: String,
     /// How far a webhook's timestamp may be from now, in seconds, either way.
@@ -53,6 +57,7 @@ impl Default for RawConfig {
         Self {
             listen: "127.0.0.1:3000".into(),
             database_url: "sqlite://data/moddesk.db".into(),
+            webhook_scheme: "standard".into(),
             webhook_secret: String::new(),
             webhook_tolerance_secs: 300,
             webhook_max_body_bytes: 256 * 1024,
@@ -75,6 +80,7 @@ pub enum LogFormat {
 pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: String,
+    pub webhook_scheme: Scheme,
     pub webhook_secrets: Vec<WebhookSecret>,
     pub webhook_tolerance: Duration,
     pub webhook_max_body_bytes: usize,
@@ -116,17 +122,12 @@ impl RawConfig {
             bail!("database_url: {database_url:?} must start with sqlite:");
         }
 
-        let webhook_secrets = self
-            .webhook_secret
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .enumerate()
-            .map(|(i, s)| {
-                WebhookSecret::parse(s)
-                    .with_context(|| format!("webhook_secret: secret {} of the list", i + 1))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let webhook_scheme = match self.webhook_scheme.trim() {
+            "standard" => Scheme::StandardWebhooks,
+            "body" => Scheme::BodyOnly,
+            other => bail!("webhook_scheme: {other:?} is not one of standard, body"),
+        };
+        let webhook_secrets = parse_secrets(webhook_scheme, &self.webhook_secret)?;
 
         if self.webhook_tolerance_secs == 0 || self.webhook_tolerance_secs > 86_400 {
             bail!("webhook_tolerance_secs: must be between 1 and 86400 seconds");
@@ -150,6 +151,7 @@ impl RawConfig {
         Ok(Settings {
             listen,
             database_url,
+            webhook_scheme,
             webhook_secrets,
             webhook_tolerance: Duration::from_secs(self.webhook_tolerance_secs),
             webhook_max_body_bytes: self.webhook_max_body_bytes,
@@ -158,6 +160,23 @@ impl RawConfig {
             log_format,
         })
     }
+}
+
+/// The comma-separated secret list; blank means none, but a blank entry in a list is an error.
+fn parse_secrets(scheme: Scheme, list: &str) -> anyhow::Result<Vec<WebhookSecret>> {
+    if list.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .enumerate()
+        .map(|(i, text)| {
+            let context = || format!("webhook_secret: secret {} of the list", i + 1);
+            if text.trim().is_empty() {
+                return Err(anyhow::anyhow!("it is empty")).with_context(context);
+            }
+            WebhookSecret::parse_for(scheme, text).with_context(context)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
 use crate::http::{guard, healthz};
 use crate::ingest::signature::Verifier;
+use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
 use anyhow::Context;
 use app::server::{ServerState, SetupGate};
@@ -35,19 +36,27 @@ pub async fn build_router(
     pool: SqlitePool,
     setup: SetupGate,
 ) -> anyhow::Result<Router> {
+    let verifier = Verifier::with_scheme(
+        settings.webhook_scheme,
+        settings.webhook_secrets.clone(),
+        settings.webhook_tolerance,
+    );
     let ingest = ingest::router(
         IngestState {
             pool: pool.clone(),
-            verifier: Arc::new(Verifier::new(
-                settings.webhook_secrets.clone(),
-                settings.webhook_tolerance,
-            )),
+            verifier: Arc::new(verifier),
+            writer: Writer::spawn(pool.clone()),
         },
         settings.webhook_max_body_bytes,
     );
+    let metrics = crate::telemetry::metrics();
     let health = Router::new()
         .route("/healthz", get(healthz))
-        .with_state(pool.clone());
+        .with_state(pool.clone())
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        );
     let dashboard = dashboard_router(settings, ServerState { pool, setup }).await?;
 
     let request_span = |request: &Request<_>| {
@@ -106,6 +115,12 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    if settings.webhook_secrets.is_empty() {
+        anyhow::bail!(
+            "webhook_secret: no secret is configured, so no delivery could be verified; \
+             set MODDESK_WEBHOOK_SECRET or webhook_secret in the config file"
+        );
+    }
     let pool = crate::db::open(&settings.database_url).await?;
     let setup = SetupGate::closed();
     if users::count(&pool).await.context("counting users")? == 0 {
@@ -114,9 +129,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             "No users yet. Create the first admin at {}/setup?token={token} (the link works once)",
             settings.public_url
         );
-    }
-    if settings.webhook_secrets.is_empty() {
-        tracing::warn!("webhook_secret is not set: /hooks/aegis answers 503 until it is");
     }
 
     let router = build_router(&settings, pool.clone(), setup).await?;

@@ -149,3 +149,17 @@ pub struct HistoryRow {
     pub reference_id: Option<String>,
     pub detail: String,
 }
+
+/// A delivery kept in the dead-letter inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterRow {
+    pub id: i64,
+    pub received_at: String,
+    pub source: String,
+    pub reason: String,
+    /// JSON object of the signature-related headers.
+    pub headers: String,
+    /// The body as text (invalid UTF-8 shown as replacement characters).
+    pub body: String,
+    pub body_bytes: usize,
+}

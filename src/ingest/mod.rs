@@ -1,10 +1,15 @@
 //! `POST /hooks/aegis`: verifies the signature over the raw body before anything else, parses
-//! the event, stores it (deduplicated by event id) and answers once it is durable.
+//! the event, stores it (deduplicated by source and event id) through the group-committing
+//! writer, and answers once it is durable. Signed bodies that are not events go to the
+//! dead-letter inbox.
 
 pub mod event;
+pub mod metrics;
 pub mod signature;
+pub mod writer;
 
-use app::store::events::{self, Recorded};
+use app::store::dead_letters::{self, NewDeadLetter};
+use app::store::events::Recorded;
 use app::store::now_ms;
 use axum::Router;
 use axum::body::Bytes;
@@ -14,25 +19,41 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use signature::{SignedHeaders, Verifier, VerifyError};
+use signature::{Scheme, SignedHeaders, Verifier, VerifyError};
 use sqlx::SqlitePool;
 use std::sync::Arc;
+use std::time::Instant;
+use tower_http::limit::RequestBodyLimitLayer;
+use writer::{WriteError, Writer};
 
 /// The `source` every event from this route is stored under.
 pub const SOURCE: &str = "aegis";
+
+/// Headers kept with a dead letter; nothing else of the request is stored.
+const KEPT_HEADERS: [&str; 6] = [
+    "content-type",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-aegis-signature",
+];
 
 /// What the ingest route needs.
 #[derive(Clone)]
 pub struct IngestState {
     pub pool: SqlitePool,
     pub verifier: Arc<Verifier>,
+    pub writer: Writer,
 }
 
-/// The ingest routes.
+/// The ingest routes. Bodies over `max_body_bytes` are refused with 413, by their
+/// `Content-Length` before any of the body is read.
 pub fn router(state: IngestState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/hooks/aegis", post(receive))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(max_body_bytes))
         .with_state(state)
 }
 
@@ -46,7 +67,9 @@ enum IngestError {
     #[error("{0}")]
     BadEvent(String),
     #[error("the event could not be stored")]
-    Storage(#[from] sqlx::Error),
+    Storage(#[from] WriteError),
+    #[error("the dead letter could not be stored")]
+    DeadLetter(#[from] sqlx::Error),
 }
 
 impl IngestError {
@@ -57,7 +80,22 @@ impl IngestError {
             IngestError::Unverified(VerifyError::MalformedTimestamp) => StatusCode::BAD_REQUEST,
             IngestError::Unverified(_) => StatusCode::UNAUTHORIZED,
             IngestError::BadEvent(_) => StatusCode::BAD_REQUEST,
-            IngestError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            IngestError::Storage(_) | IngestError::DeadLetter(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The `reason` label of the rejected-deliveries counter.
+    fn reason(&self) -> &'static str {
+        match self {
+            IngestError::NotConfigured => "not_configured",
+            IngestError::Unverified(VerifyError::MissingHeader(_)) => "missing_header",
+            IngestError::Unverified(VerifyError::MalformedTimestamp) => "malformed_timestamp",
+            IngestError::Unverified(VerifyError::OutsideWindow(_)) => "outside_window",
+            IngestError::Unverified(VerifyError::NoMatch) => "bad_signature",
+            IngestError::BadEvent(_) => "bad_event",
+            IngestError::Storage(_) | IngestError::DeadLetter(_) => "storage",
         }
     }
 }
@@ -65,11 +103,10 @@ impl IngestError {
 impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match &self {
-            IngestError::Storage(_) => {
-                "internal error; the delivery was not stored, retry later".to_owned()
-            }
-            other => other.to_string(),
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            "internal error; the delivery was not stored, retry later".to_owned()
+        } else {
+            self.to_string()
         };
         (status, axum::Json(json!({ "error": message }))).into_response()
     }
@@ -77,67 +114,134 @@ impl IntoResponse for IngestError {
 
 #[tracing::instrument(name = "ingest", skip_all, fields(webhook_id, event_id))]
 async fn receive(State(state): State<IngestState>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
     match accept(&state, &headers, &body).await {
-        Ok(response) => response,
+        Ok(Recorded::Stored { .. }) => {
+            metrics::accepted(started.elapsed());
+            answer("stored")
+        }
+        Ok(Recorded::Duplicate | Recorded::DuplicateMismatch) => {
+            metrics::duplicate(started.elapsed());
+            answer("duplicate")
+        }
         Err(error) => {
-            let body_sha256 = hex(&Sha256::digest(&body));
+            metrics::rejected(error.reason());
             match &error {
-                IngestError::Storage(cause) => {
-                    tracing::error!(error = %cause, "event could not be stored");
+                IngestError::Storage(cause) => tracing::error!(error = %cause, "event not stored"),
+                IngestError::DeadLetter(cause) => {
+                    tracing::error!(error = %cause, "dead letter not stored");
                 }
                 IngestError::NotConfigured => tracing::error!("{error}"),
-                _ => tracing::warn!(reason = %error, body_sha256, "delivery refused"),
+                _ => {
+                    let body_sha256 = hex(&Sha256::digest(&body));
+                    tracing::warn!(reason = %error, body_sha256, "delivery refused");
+                }
             }
             error.into_response()
         }
     }
 }
 
+fn answer(status: &str) -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": status }))).into_response()
+}
+
 async fn accept(
     state: &IngestState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Response, IngestError> {
-    if !state.verifier.has_secrets() {
+) -> Result<Recorded, IngestError> {
+    let verifier = &state.verifier;
+    if !verifier.has_secrets() {
         return Err(IngestError::NotConfigured);
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signed = SignedHeaders {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-    };
-    tracing::Span::current().record("webhook_id", signed.id.unwrap_or_default());
-
     let now = now_ms();
-    let (webhook_id, _) = state
-        .verifier
-        .verify(&signed, body, now / 1000)
-        .map_err(IngestError::Unverified)?;
 
-    let event = event::parse(body, webhook_id, now).map_err(IngestError::BadEvent)?;
+    let webhook_id = match verifier.scheme() {
+        Scheme::StandardWebhooks => {
+            let signed = SignedHeaders {
+                id: header("webhook-id"),
+                timestamp: header("webhook-timestamp"),
+                signature: header("webhook-signature"),
+            };
+            tracing::Span::current().record("webhook_id", signed.id.unwrap_or_default());
+            let (id, _) = verifier
+                .verify(&signed, body, now / 1000)
+                .map_err(IngestError::Unverified)?;
+            Some(id)
+        }
+        Scheme::BodyOnly => {
+            verifier
+                .verify_body(header("x-aegis-signature"), body)
+                .map_err(IngestError::Unverified)?;
+            None
+        }
+    };
+
+    let parsed = event::parse(body, webhook_id.unwrap_or_default(), now);
+    let mut event = match parsed {
+        Ok(event) => event,
+        Err(reason) => {
+            keep_dead_letter(state, headers, body, &reason, now).await?;
+            return Err(IngestError::BadEvent(reason));
+        }
+    };
     tracing::Span::current().record("event_id", event.event_id.as_str());
+    if verifier.scheme() == Scheme::BodyOnly {
+        event.webhook_id = event.event_id.clone();
+        // The payload's time stands in for the signed timestamp the scheme lacks.
+        verifier
+            .check_window(event.created_at.div_euclid(1000), now / 1000)
+            .map_err(IngestError::Unverified)?;
+    }
 
-    let recorded = events::record(&state.pool, &event).await?;
-    let outcome = match recorded {
+    let (event_type, reference_id) = (event.event_type.clone(), event.reference_id.clone());
+    let recorded = state.writer.record(event).await?;
+    match recorded {
         Recorded::Stored { queued } => {
-            tracing::info!(event_type = %event.event_type, reference_id = %event.reference_id, queued, "event stored");
-            "stored"
+            tracing::debug!(%event_type, %reference_id, queued, "event stored");
         }
-        Recorded::Duplicate => {
-            tracing::info!("duplicate delivery ignored");
-            "duplicate"
-        }
+        Recorded::Duplicate => tracing::debug!("duplicate delivery ignored"),
         Recorded::DuplicateMismatch => {
             tracing::warn!("redelivery with a different body; the first body was kept");
-            "duplicate"
         }
+    }
+    Ok(recorded)
+}
+
+/// Keeps a correctly signed delivery that is not a valid event, so nothing a genuine sender
+/// sent is lost.
+async fn keep_dead_letter(
+    state: &IngestState,
+    headers: &HeaderMap,
+    body: &[u8],
+    reason: &str,
+    now: i64,
+) -> Result<(), IngestError> {
+    let kept: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?;
+            Some((
+                (*name).to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into(),
+            ))
+        })
+        .collect();
+    let letter = NewDeadLetter {
+        received_at: now,
+        source: SOURCE,
+        reason,
+        headers: serde_json::Value::Object(kept).to_string(),
+        body,
     };
-    Ok((
-        StatusCode::OK,
-        axum::Json(json!({ "status": outcome, "id": event.event_id })),
-    )
-        .into_response())
+    let id = dead_letters::insert(&state.pool, letter).await?;
+    tracing::warn!(
+        dead_letter = id,
+        "signed delivery kept in the dead-letter inbox"
+    );
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,5 +1,7 @@
-//! Standard Webhooks signatures: HMAC-SHA256 over `{id}.{timestamp}.{body}` with the
-//! base64-decoded secret, sent as space-separated `v1,<base64>` entries.
+//! Webhook signatures, in two schemes. Standard Webhooks (the default): HMAC-SHA256 over
+//! `{id}.{timestamp}.{body}` with the base64-decoded secret, sent as space-separated
+//! `v1,<base64>` entries. Body-only: `X-Aegis-Signature: sha256=<hex>` of HMAC-SHA256 over the raw
+//! body, keyed with the secret's own bytes.
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -16,11 +18,35 @@ type HmacSha256 = Hmac<Sha256>;
 /// Shortest secret accepted, in decoded bytes.
 const MIN_SECRET_BYTES: usize = 24;
 
+/// How deliveries are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
+    StandardWebhooks,
+    /// `X-Aegis-Signature: sha256=<hex>` over the body alone; id and time come from the payload.
+    BodyOnly,
+}
+
 /// A webhook signing secret. Its bytes never appear in `Debug` output or logs.
 #[derive(Clone)]
 pub struct WebhookSecret(SecretSlice<u8>);
 
 impl WebhookSecret {
+    /// Parses a secret for `scheme`, trimmed. Standard Webhooks secrets are `whsec_<base64>`;
+    /// body-only secrets are used as their own bytes. Either way at least 24 key bytes.
+    pub fn parse_for(scheme: Scheme, text: &str) -> anyhow::Result<WebhookSecret> {
+        match scheme {
+            Scheme::StandardWebhooks => Self::parse(text),
+            Scheme::BodyOnly => {
+                let text = text.trim();
+                if text.len() < MIN_SECRET_BYTES {
+                    bail!("a body-only secret needs at least {MIN_SECRET_BYTES} bytes");
+                }
+                Ok(WebhookSecret(text.as_bytes().to_vec().into()))
+            }
+        }
+    }
+
     /// Parses `whsec_<base64>`, trimmed; refuses anything else.
     pub fn parse(text: &str) -> anyhow::Result<WebhookSecret> {
         let Some(encoded) = text.trim().strip_prefix("whsec_") else {
@@ -48,14 +74,23 @@ impl WebhookSecret {
         format!("whsec_{}", BASE64.encode(self.0.expose_secret()))
     }
 
+    fn hmac(&self) -> HmacSha256 {
+        HmacSha256::new_from_slice(self.0.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+    }
+
     fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(self.0.expose_secret())
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = self.hmac();
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
         mac.update(b".");
+        mac.update(body);
+        mac.finalize().into_bytes().into()
+    }
+
+    fn body_mac(&self, body: &[u8]) -> [u8; 32] {
+        let mut mac = self.hmac();
         mac.update(body);
         mac.finalize().into_bytes().into()
     }
@@ -70,6 +105,15 @@ impl fmt::Debug for WebhookSecret {
 /// The `webhook-signature` header value for a delivery.
 pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", BASE64.encode(secret.mac(id, timestamp, body)))
+}
+
+/// The `X-Aegis-Signature` header value for a body-only delivery.
+pub fn sign_body(secret: &WebhookSecret, body: &[u8]) -> String {
+    let mac = secret.body_mac(body);
+    format!(
+        "sha256={}",
+        mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// Why a delivery's signature was refused.
@@ -94,13 +138,54 @@ pub struct SignedHeaders<'a> {
 
 /// Checks signatures against every configured secret.
 pub struct Verifier {
+    scheme: Scheme,
     secrets: Vec<WebhookSecret>,
     tolerance: Duration,
 }
 
 impl Verifier {
     pub fn new(secrets: Vec<WebhookSecret>, tolerance: Duration) -> Self {
-        Self { secrets, tolerance }
+        Self::with_scheme(Scheme::StandardWebhooks, secrets, tolerance)
+    }
+
+    pub fn with_scheme(scheme: Scheme, secrets: Vec<WebhookSecret>, tolerance: Duration) -> Self {
+        Self {
+            scheme,
+            secrets,
+            tolerance,
+        }
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Verifies a body-only delivery's `X-Aegis-Signature` header: `sha256=` and 64 hex digits
+    /// matching any secret. The timestamp window is checked on the payload's time by the caller,
+    /// through [`Verifier::check_window`].
+    pub fn verify_body(&self, signature: Option<&str>, body: &[u8]) -> Result<(), VerifyError> {
+        let signature = signature.ok_or(VerifyError::MissingHeader("x-aegis-signature"))?;
+        let given = signature
+            .strip_prefix("sha256=")
+            .and_then(decode_hex)
+            .ok_or(VerifyError::NoMatch)?;
+        let matched = self.secrets.iter().fold(false, |any, secret| {
+            any | bool::from(given.ct_eq(&secret.body_mac(body)))
+        });
+        if matched {
+            Ok(())
+        } else {
+            Err(VerifyError::NoMatch)
+        }
+    }
+
+    /// Refuses a signing time (Unix seconds) further than the tolerance from `now`.
+    pub fn check_window(&self, timestamp: i64, now: i64) -> Result<(), VerifyError> {
+        let skew = now.saturating_sub(timestamp);
+        if skew.unsigned_abs() > self.tolerance.as_secs() {
+            return Err(VerifyError::OutsideWindow(skew));
+        }
+        Ok(())
     }
 
     /// Whether any secret is configured; without one nothing can be verified.
@@ -126,10 +211,7 @@ impl Verifier {
             .ok_or(VerifyError::MissingHeader("webhook-signature"))?;
 
         let timestamp = parse_timestamp(timestamp)?;
-        let skew = now.saturating_sub(timestamp);
-        if skew.unsigned_abs() > self.tolerance.as_secs() {
-            return Err(VerifyError::OutsideWindow(skew));
-        }
+        self.check_window(timestamp, now)?;
 
         let given: Vec<[u8; 32]> = signature.split(' ').filter_map(decode_entry).collect();
         let matched = self.secrets.iter().any(|secret| {
@@ -151,6 +233,19 @@ fn parse_timestamp(text: &str) -> Result<i64, VerifyError> {
         return Err(VerifyError::MalformedTimestamp);
     }
     text.parse().map_err(|_| VerifyError::MalformedTimestamp)
+}
+
+/// Exactly 64 hex digits as 32 bytes; anything else is `None`.
+fn decode_hex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(bytes)
 }
 
 /// A `v1,<base64>` entry as its 32 signature bytes; anything else is `None`.
@@ -259,6 +354,48 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn body_only_signatures_verify_exactly() {
+        let secret =
+            WebhookSecret::parse_for(Scheme::BodyOnly, "a-body-only-secret-of-32-bytes!!").unwrap();
+        let verifier = Verifier::with_scheme(
+            Scheme::BodyOnly,
+            vec![secret.clone()],
+            Duration::from_secs(300),
+        );
+        let good = sign_body(&secret, BODY);
+
+        assert_eq!(verifier.verify_body(Some(&good), BODY), Ok(()));
+        assert_eq!(
+            verifier.verify_body(
+                Some(&good.to_uppercase().replace("SHA256=", "sha256=")),
+                BODY
+            ),
+            Ok(())
+        );
+        for bad in [
+            format!("{good}0"),
+            good[..good.len() - 2].to_owned(),
+            good.replace("sha256=", ""),
+            "sha256=".to_owned(),
+        ] {
+            assert_eq!(
+                verifier.verify_body(Some(&bad), BODY),
+                Err(VerifyError::NoMatch),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            verifier.verify_body(Some(&good), &BODY[1..]),
+            Err(VerifyError::NoMatch)
+        );
+        assert_eq!(
+            verifier.verify_body(None, BODY),
+            Err(VerifyError::MissingHeader("x-aegis-signature"))
+        );
+        assert!(WebhookSecret::parse_for(Scheme::BodyOnly, "too short").is_err());
     }
 
     #[test]

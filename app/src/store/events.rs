@@ -4,7 +4,7 @@
 use crate::model::CategoryScore;
 use crate::store::history::{self, NewEntry, kind};
 use crate::store::review;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 /// The upstream's event type that sends content to human review.
 pub const TYPE_REVIEW: &str = "moderation.review";
@@ -41,11 +41,17 @@ pub enum Recorded {
     DuplicateMismatch,
 }
 
-/// Stores `event` unless its (source, id) is already stored. Returns once the transaction is
-/// committed, so an acknowledged event is durable.
+/// Stores `event` in a transaction of its own and commits it.
 pub async fn record(pool: &SqlitePool, event: &NewEvent) -> sqlx::Result<Recorded> {
     let mut tx = pool.begin().await?;
+    let recorded = record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
 
+/// Stores `event` unless its (source, id) is already stored, with its review item change and
+/// history entry, inside the caller's transaction. Nothing is durable until the caller commits.
+pub async fn record_in(conn: &mut SqliteConnection, event: &NewEvent) -> sqlx::Result<Recorded> {
     let categories =
         serde_json::to_string(&event.categories).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let inserted: Option<i64> = sqlx::query_scalar(
@@ -69,25 +75,23 @@ pub async fn record(pool: &SqlitePool, event: &NewEvent) -> sqlx::Result<Recorde
     .bind(event.created_at)
     .bind(event.received_at)
     .bind(&event.body)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
 
     let Some(row_id) = inserted else {
-        let recorded = note_duplicate(&mut tx, event).await?;
-        tx.commit().await?;
-        return Ok(recorded);
+        return note_duplicate(conn, event).await;
     };
 
     let queued = event.event_type == TYPE_REVIEW;
     if queued {
-        review::open_or_refresh(&mut tx, &event.reference_id, row_id, event.received_at).await?;
+        review::open_or_refresh(conn, &event.reference_id, row_id, event.received_at).await?;
     }
     let detail = format!(
         "{} {} (action {}, score {:.2})",
         event.event_type, event.event_id, event.action, event.score
     );
     history::append(
-        &mut tx,
+        conn,
         NewEntry {
             at: event.received_at,
             actor: &event.source,
@@ -98,7 +102,6 @@ pub async fn record(pool: &SqlitePool, event: &NewEvent) -> sqlx::Result<Recorde
     )
     .await?;
 
-    tx.commit().await?;
     Ok(Recorded::Stored { queued })
 }
 
