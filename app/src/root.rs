@@ -3,8 +3,8 @@
 use crate::api::auth::{CreateFirstAdmin, Login, Logout, get_current_user};
 use crate::components::layout::Layout;
 use crate::pages::{
-    decisions::DecisionsPage, history::HistoryPage, item::ItemPage, login::LoginPage,
-    not_found::NotFound, queue::QueuePage, setup::SetupPage,
+    decisions::DecisionsPage, history::HistoryPage, inbox::InboxPage, item::ItemPage,
+    login::LoginPage, not_found::NotFound, queue::QueuePage, setup::SetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/items/:id") view=ItemPage />
                     <Route path=path!("/decisions") view=DecisionsPage />
                     <Route path=path!("/history") view=HistoryPage />
+                    <Route path=path!("/inbox") view=InboxPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>

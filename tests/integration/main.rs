@@ -3,4 +3,5 @@
 mod dashboard;
 mod helpers;
 mod ingest;
+mod ingest_rules;
 mod python_signer;

@@ -3,4 +3,5 @@
 
 pub mod auth;
 pub mod history;
+pub mod inbox;
 pub mod review;

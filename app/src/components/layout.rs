@@ -1,5 +1,6 @@
 //! The page frame: header with navigation and the logged-in user.
 
+use crate::model::Role;
 use crate::root::{AuthActions, UserResource};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -21,6 +22,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <A href="/" exact=true>"Queue"</A>
                                     <A href="/decisions">"Decisions"</A>
                                     <A href="/history">"History"</A>
+                                    {is_admin(&user).then(|| view! { <A href="/inbox">"Inbox"</A> })}
                                 </nav>
                                 <div class="whoami">
                                     <span>{user.name} " · " {user.role.as_str()}</span>
@@ -38,4 +40,8 @@ pub fn Layout(children: Children) -> impl IntoView {
         </header>
         <main>{children()}</main>
     }
+}
+
+fn is_admin(user: &crate::model::CurrentUser) -> bool {
+    user.role >= Role::Admin
 }

@@ -2,6 +2,7 @@
 
 pub mod decisions;
 pub mod history;
+pub mod inbox;
 pub mod item;
 pub mod login;
 pub mod not_found;
