@@ -268,3 +268,38 @@ async fn the_setup_link_creates_the_first_admin_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn only_admins_see_the_dead_letter_inbox() {
+    let app = TestApp::new().await;
+    add_user(&app, "alice").await;
+    let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
+    let admin = NewUser {
+        name: "root",
+        password_hash: &hash,
+        role: Role::Admin,
+        actor: "test",
+        at: 0,
+    };
+    users::create(&app.pool, admin, false).await.unwrap();
+    app.deliver_signed(
+        crate::helpers::SECRET,
+        "m1",
+        crate::helpers::now(),
+        "not an event",
+    )
+    .await;
+
+    let reviewer = log_in(&app, "alice", PASSWORD).await.unwrap();
+    let root = log_in(&app, "root", PASSWORD).await.unwrap();
+    let as_reviewer = app
+        .send(form_post("/api/dead_letters", "", Some(&reviewer)))
+        .await;
+    let as_admin = app
+        .send(form_post("/api/dead_letters", "", Some(&root)))
+        .await;
+
+    assert_eq!(as_reviewer.status, StatusCode::FORBIDDEN);
+    assert_eq!(as_admin.status, StatusCode::OK, "{}", as_admin.body);
+    assert!(as_admin.body.contains("not an event"), "{}", as_admin.body);
+}
