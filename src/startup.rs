@@ -45,7 +45,7 @@ pub async fn build_router(
         IngestState {
             pool: pool.clone(),
             verifier: Arc::new(verifier),
-            writer: Writer::spawn(pool.clone()),
+            writer: Writer::spawn(pool.connect_options().get_filename())?,
         },
         settings.webhook_max_body_bytes,
     );

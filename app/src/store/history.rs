@@ -24,18 +24,20 @@ pub struct NewEntry<'a> {
     pub detail: String,
 }
 
+/// Appends an entry; parameters: at, actor, kind, reference_id, detail.
+pub const APPEND_SQL: &str =
+    "INSERT INTO history (at, actor, kind, reference_id, detail) VALUES (?, ?, ?, ?, ?)";
+
 /// Appends one entry inside the caller's transaction.
 pub async fn append(conn: &mut SqliteConnection, entry: NewEntry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO history (at, actor, kind, reference_id, detail) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(entry.at)
-    .bind(entry.actor)
-    .bind(entry.kind)
-    .bind(entry.reference_id)
-    .bind(entry.detail)
-    .execute(conn)
-    .await?;
+    sqlx::query(APPEND_SQL)
+        .bind(entry.at)
+        .bind(entry.actor)
+        .bind(entry.kind)
+        .bind(entry.reference_id)
+        .bind(entry.detail)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

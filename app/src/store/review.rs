@@ -3,31 +3,16 @@
 use crate::model::{CategoryScore, Decision, DecisionRow, ItemDetail, QueueRow, Resolution};
 use crate::store::history::{self, NewEntry, kind};
 use crate::store::{format_duration_ms, format_time_ms};
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, SqlitePool};
 
-/// Opens a review item for `reference_id`, or points the open one at this event when the event is
-/// at least as new (by the upstream's `created_at`) as the one it holds. An older event never
-/// replaces a newer one.
-pub async fn open_or_refresh(
-    conn: &mut SqliteConnection,
-    reference_id: &str,
-    event_row: i64,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO review_items (reference_id, event_id, status, opened_at) \
-         VALUES (?, ?, 'open', ?) \
-         ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id \
-         WHERE (SELECT created_at FROM events WHERE id = excluded.event_id) \
-            >= (SELECT created_at FROM events WHERE id = review_items.event_id)",
-    )
-    .bind(reference_id)
-    .bind(event_row)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
+/// Opens a review item for a reference id, or points the open one at this event when the event
+/// is at least as new (by the upstream's `created_at`) as the one it holds; an older event never
+/// replaces a newer one. Parameters: reference_id, event row id, now.
+pub const OPEN_OR_REFRESH_SQL: &str = "INSERT INTO review_items (reference_id, event_id, status, opened_at) \
+     VALUES (?, ?, 'open', ?) \
+     ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id \
+     WHERE (SELECT created_at FROM events WHERE id = excluded.event_id) \
+        >= (SELECT created_at FROM events WHERE id = review_items.event_id)";
 
 #[derive(FromRow)]
 struct QueueRecord {
