@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
-use crate::http::{guard, healthz};
+use crate::http::{guard, healthz, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
@@ -11,8 +11,9 @@ use app::server::{ServerState, SetupGate};
 use app::store::users;
 use app::{App, shell};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -26,6 +27,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Largest request body the dashboard accepts (its forms are small).
+const DASHBOARD_BODY_LIMIT: usize = 64 * 1024;
 
 /// How long a dashboard session lives without use.
 const SESSION_IDLE: time::Duration = time::Duration::hours(8);
@@ -101,14 +105,20 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
     let pool = state.pool.clone();
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
+    let context = move || provide_context(state.clone());
+
     Ok(Router::new()
-        .leptos_routes_with_context(&options, routes, move || provide_context(state.clone()), {
+        .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .route_layer(from_fn_with_state(pool, guard::require_login))
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options)
+        .layer(from_fn(server_fn_status::correct_status))
+        .layer(DefaultBodyLimit::max(DASHBOARD_BODY_LIMIT))
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
         .layer(sessions))
 }

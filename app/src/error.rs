@@ -50,7 +50,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(reason) | ServerFnErrorErr::Deserialization(reason) => {
+            ServerFnErrorErr::Args(reason)
+            | ServerFnErrorErr::Deserialization(reason)
+            | ServerFnErrorErr::MissingArg(reason) => {
                 AppError::Invalid(format!("The form could not be read: {reason}"))
             }
             other => AppError::Transport(other.to_string()),

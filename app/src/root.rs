@@ -9,9 +9,11 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
-/// The document around the app, rendered on the server.
+/// The document around the app, rendered on the server. Every page renders in full before it is
+/// sent (`SsrMode::Async`): the status code can then follow the data (404 for a missing item),
+/// and a page works before the wasm bundle has loaded.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -69,13 +71,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=QueuePage />
-                    <Route path=path!("/items/:id") view=ItemPage />
-                    <Route path=path!("/decisions") view=DecisionsPage />
-                    <Route path=path!("/history") view=HistoryPage />
-                    <Route path=path!("/inbox") view=InboxPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/setup") view=SetupPage />
+                    <Route path=path!("/") view=QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/items/:id") view=ItemPage ssr=SsrMode::Async />
+                    <Route path=path!("/decisions") view=DecisionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -19,7 +19,8 @@ pub async fn require_login(
     request: Request,
     next: Next,
 ) -> Response {
-    let is_page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.uri().path().starts_with("/api/");
     if !is_page || PUBLIC_PAGES.contains(&request.uri().path()) {
         return next.run(request).await;
     }

@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod guard;
+pub mod server_fn_status;
 
 use axum::Json;
 use axum::extract::State;

@@ -12,9 +12,9 @@ use app::store::dead_letters::{self, NewDeadLetter};
 use app::store::events::Recorded;
 use app::store::now_ms;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
@@ -23,7 +23,6 @@ use signature::{Scheme, SignedHeaders, Verifier, VerifyError};
 use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Instant;
-use tower_http::limit::RequestBodyLimitLayer;
 use writer::{WriteError, Writer};
 
 /// The `source` every event from this route is stored under.
@@ -47,14 +46,23 @@ pub struct IngestState {
     pub writer: Writer,
 }
 
-/// The ingest routes. Bodies over `max_body_bytes` are refused with 413, by their
-/// `Content-Length` before any of the body is read.
+/// The ingest routes. Bodies over `max_body_bytes` are refused with 413: by their
+/// `Content-Length` before any of the body is read, or as soon as a body without one passes the
+/// limit.
 pub fn router(state: IngestState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/hooks/aegis", post(receive))
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(max_body_bytes))
-        .with_state(state)
+        .with_state(IngestRoute {
+            state,
+            max_body_bytes,
+        })
+}
+
+#[derive(Clone)]
+struct IngestRoute {
+    state: IngestState,
+    max_body_bytes: usize,
 }
 
 /// Why a delivery was not accepted. Each variant's status is in [`IngestError::status`].
@@ -62,6 +70,8 @@ pub fn router(state: IngestState, max_body_bytes: usize) -> Router {
 enum IngestError {
     #[error("no webhook secret is configured, so deliveries cannot be verified")]
     NotConfigured,
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("signature check failed: {0}")]
     Unverified(VerifyError),
     #[error("{0}")]
@@ -77,6 +87,7 @@ impl IngestError {
         match self {
             // Misconfiguration on our side: the sender should retry later.
             IngestError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::Unverified(VerifyError::MalformedTimestamp) => StatusCode::BAD_REQUEST,
             IngestError::Unverified(_) => StatusCode::UNAUTHORIZED,
             IngestError::BadEvent(_) => StatusCode::BAD_REQUEST,
@@ -90,6 +101,7 @@ impl IngestError {
     fn reason(&self) -> &'static str {
         match self {
             IngestError::NotConfigured => "not_configured",
+            IngestError::TooLarge(_) => "too_large",
             IngestError::Unverified(VerifyError::MissingHeader(_)) => "missing_header",
             IngestError::Unverified(VerifyError::MalformedTimestamp) => "malformed_timestamp",
             IngestError::Unverified(VerifyError::OutsideWindow(_)) => "outside_window",
@@ -113,9 +125,20 @@ impl IntoResponse for IngestError {
 }
 
 #[tracing::instrument(name = "ingest", skip_all, fields(webhook_id, event_id))]
-async fn receive(State(state): State<IngestState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(State(route): State<IngestRoute>, request: Request) -> Response {
     let started = Instant::now();
-    match accept(&state, &headers, &body).await {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, &parts.headers, route.max_body_bytes).await {
+        Ok(body) => body,
+        Err(error) => {
+            metrics::rejected(error.reason());
+            tracing::warn!(reason = %error, "delivery refused");
+            return error.into_response();
+        }
+    };
+    let (state, headers) = (&route.state, &parts.headers);
+
+    match accept(state, headers, &body).await {
         Ok(Recorded::Stored { .. }) => {
             metrics::accepted(started.elapsed());
             answer("stored")
@@ -142,6 +165,21 @@ async fn receive(State(state): State<IngestState>, headers: HeaderMap, body: Byt
     }
 }
 
+/// Reads the body up to `limit` bytes, refusing a larger declared length before reading.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, IngestError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(IngestError::TooLarge(limit));
+    }
+    // A body that fails to arrive is either over the limit or cut off; neither is stored.
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| IngestError::TooLarge(limit))
+}
+
 fn answer(status: &str) -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": status }))).into_response()
 }
@@ -155,7 +193,8 @@ async fn accept(
     if !verifier.has_secrets() {
         return Err(IngestError::NotConfigured);
     }
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // A header that is present but not visible ASCII reads as empty, and is refused as malformed.
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or_default());
     let now = now_ms();
 
     let webhook_id = match verifier.scheme() {

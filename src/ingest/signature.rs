@@ -202,7 +202,10 @@ impl Verifier {
         body: &[u8],
         now: i64,
     ) -> Result<(&'a str, i64), VerifyError> {
-        let id = headers.id.ok_or(VerifyError::MissingHeader("webhook-id"))?;
+        let id = headers
+            .id
+            .filter(|id| !id.is_empty())
+            .ok_or(VerifyError::MissingHeader("webhook-id"))?;
         let timestamp = headers
             .timestamp
             .ok_or(VerifyError::MissingHeader("webhook-timestamp"))?;

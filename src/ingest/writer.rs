@@ -165,15 +165,15 @@ fn record(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> rusqlite::Result<
         .optional()?;
 
     let Some(row_id) = inserted else {
-        let same_body: bool = tx
+        let (same_body, stored_reference): (bool, String) = tx
             .prepare_cached(SAME_BODY_SQL)?
             .query_row(params![event.body, event.source, event.event_id], |row| {
-                row.get(0)
+                Ok((row.get(0)?, row.get(1)?))
             })?;
         if same_body {
             return Ok(Recorded::Duplicate);
         }
-        append(tx, event.mismatch_entry())?;
+        append(tx, event.mismatch_entry(&stored_reference))?;
         return Ok(Recorded::DuplicateMismatch);
     };
 

@@ -303,3 +303,90 @@ async fn only_admins_see_the_dead_letter_inbox() {
     assert_eq!(as_admin.status, StatusCode::OK, "{}", as_admin.body);
     assert!(as_admin.body.contains("not an event"), "{}", as_admin.body);
 }
+
+#[tokio::test]
+async fn undecodable_server_function_arguments_are_400() {
+    let app = app_with_alice_and_one_item().await;
+    let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
+    let cases = [
+        ("/api/decide", "item_id=abc&decision=approve&note="),
+        ("/api/decide", "decision=approve"),
+        ("/api/login", "name=alice"),
+        ("/api/history_page", "before=abc"),
+        ("/api/review_item", ""),
+    ];
+
+    for (path, form) in cases {
+        let reply = app.send(form_post(path, form, Some(&cookie))).await;
+
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {form}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM review_items WHERE status = 'open'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_login_name_is_refused_without_storing_it() {
+    let app = TestApp::new().await;
+    let form = format!("name={}&password=whatever", "n".repeat(50_000));
+
+    let reply = app.send(form_post("/api/login", &form, None)).await;
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("Unknown user or wrong password."));
+    let longest = app
+        .count("SELECT COALESCE(MAX(LENGTH(detail)), 0) FROM history")
+        .await;
+    assert!(
+        longest < 200,
+        "a history entry of {longest} bytes was stored"
+    );
+}
+
+#[tokio::test]
+async fn pages_render_consistently_with_the_right_status() {
+    let app = app_with_alice_and_one_item().await;
+    let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    for _ in 0..10 {
+        let queue = app.send(get("/")).await;
+        let item = app.send(get("/items/1")).await;
+        let missing = app.send(get("/items/999999")).await;
+        let not_a_number = app.send(get("/items/abc")).await;
+
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(
+            queue.body.contains("post_1") && !queue.body.contains("Internal"),
+            "{}",
+            queue.body
+        );
+        assert_eq!(item.status, StatusCode::OK);
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(not_a_number.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn head_requests_are_guarded_like_get() {
+    let app = TestApp::new().await;
+
+    let reply = app
+        .send(Request::head("/items/1").body(Body::empty()).unwrap())
+        .await;
+
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+}

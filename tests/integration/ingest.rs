@@ -83,7 +83,7 @@ async fn a_malformed_timestamp_is_a_bad_request() {
     let app = TestApp::new().await;
     let body = event("evt_1", "moderation.review", "post_1");
 
-    for timestamp in ["-1", "12.5", "soon"] {
+    for timestamp in ["-1", "12.5", "soon", "17\u{e9}"] {
         let reply = app.deliver("msg_1", timestamp, "v1,AAAA", &body).await;
 
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{timestamp}");
@@ -120,6 +120,13 @@ async fn a_redelivery_with_another_body_keeps_the_first_and_notes_it() {
     assert_eq!(reply.status, StatusCode::OK);
     let kept = app.text("SELECT reference_id FROM events").await;
     assert_eq!(kept, "post_1");
+    let noted = app
+        .text("SELECT reference_id FROM history WHERE kind = 'event.duplicate_mismatch'")
+        .await;
+    assert_eq!(
+        noted, "post_1",
+        "the mismatch is filed under the stored event"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.duplicate_mismatch'")
             .await,
@@ -202,6 +209,7 @@ async fn oversized_bodies_are_413() {
     let reply = app.deliver_signed(SECRET, "msg_1", now(), &body).await;
 
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.body.contains("\"error\""), "{}", reply.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 0);
 }
 

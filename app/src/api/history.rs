@@ -10,13 +10,12 @@ pub const HISTORY_PAGE: i64 = 100;
 /// One page of history, newest first; `before` is the id of the last entry already shown.
 #[server(endpoint = "history_page")]
 pub async fn history_page(before: Option<i64>) -> Result<Vec<HistoryRow>, AppError> {
-    use crate::server::{internal, require_user, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::history;
 
-    respond(async move {
-        require_user().await?;
-        let state = state()?;
-        history::list(&state.pool, before, HISTORY_PAGE)
+    respond(|ctx| async move {
+        ctx.require_user().await?;
+        history::list(&ctx.pool, before, HISTORY_PAGE)
             .await
             .map_err(internal)
     })

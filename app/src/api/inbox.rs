@@ -8,13 +8,12 @@ use leptos::prelude::*;
 #[server(endpoint = "dead_letters")]
 pub async fn dead_letters() -> Result<Vec<DeadLetterRow>, AppError> {
     use crate::model::Role;
-    use crate::server::{internal, require_role, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::dead_letters;
 
-    respond(async {
-        require_role(Role::Admin).await?;
-        let state = state()?;
-        dead_letters::list(&state.pool, 200).await.map_err(internal)
+    respond(|ctx| async move {
+        ctx.require_role(Role::Admin).await?;
+        dead_letters::list(&ctx.pool, 200).await.map_err(internal)
     })
     .await
 }

@@ -14,13 +14,12 @@ const PAGE_ROWS: i64 = 200;
 /// The open review items, oldest first.
 #[server(endpoint = "open_queue")]
 pub async fn open_queue() -> Result<Vec<QueueRow>, AppError> {
-    use crate::server::{internal, require_user, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::{now_ms, review};
 
-    respond(async {
-        require_user().await?;
-        let state = state()?;
-        review::open_items(&state.pool, now_ms(), PAGE_ROWS)
+    respond(|ctx| async move {
+        ctx.require_user().await?;
+        review::open_items(&ctx.pool, now_ms(), PAGE_ROWS)
             .await
             .map_err(internal)
     })
@@ -30,13 +29,12 @@ pub async fn open_queue() -> Result<Vec<QueueRow>, AppError> {
 /// One review item with its newest event.
 #[server(endpoint = "review_item")]
 pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
-    use crate::server::{internal, require_user, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::{now_ms, review};
 
-    respond(async move {
-        require_user().await?;
-        let state = state()?;
-        review::item(&state.pool, id, now_ms())
+    respond(|ctx| async move {
+        ctx.require_user().await?;
+        review::item(&ctx.pool, id, now_ms())
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::NotFound(format!("There is no review item {id}.")))
@@ -48,15 +46,13 @@ pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
 #[server(endpoint = "decide")]
 pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), AppError> {
     use crate::model::Decision;
-    use crate::server::{internal, require_user, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::{now_ms, review};
 
-    respond(async move {
-        let user = require_user().await?;
-        let state = state()?;
-        let decision = Decision::parse(&decision).ok_or_else(|| {
-            AppError::Invalid("Choose a decision: approve or remove.".into())
-        })?;
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let decision = Decision::parse(&decision)
+            .ok_or_else(|| AppError::Invalid("Choose a decision: approve or remove.".into()))?;
         let note = note.trim();
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(AppError::Invalid(format!(
@@ -72,15 +68,15 @@ pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), 
             reviewer_name: &user.name,
             at: now_ms(),
         };
-        match review::decide(&state.pool, new).await {
+        match review::decide(&ctx.pool, new).await {
             Ok(reference_id) => {
                 tracing::info!(item_id, %reference_id, decision = decision.as_str(), user = %user.name, "item decided");
                 leptos_axum::redirect("/");
                 Ok(())
             }
-            Err(review::DecideError::NotFound(_)) => {
-                Err(AppError::NotFound(format!("There is no review item {item_id}.")))
-            }
+            Err(review::DecideError::NotFound(_)) => Err(AppError::NotFound(format!(
+                "There is no review item {item_id}."
+            ))),
             Err(review::DecideError::AlreadyResolved(_)) => Err(AppError::Conflict(
                 "Someone decided this item already; nothing was changed.".into(),
             )),
@@ -93,13 +89,12 @@ pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), 
 /// Resolved items, newest decision first.
 #[server(endpoint = "resolved")]
 pub async fn resolved() -> Result<Vec<DecisionRow>, AppError> {
-    use crate::server::{internal, require_user, respond, state};
+    use crate::server::{internal, respond};
     use crate::store::review;
 
-    respond(async {
-        require_user().await?;
-        let state = state()?;
-        review::decisions(&state.pool, PAGE_ROWS)
+    respond(|ctx| async move {
+        ctx.require_user().await?;
+        review::decisions(&ctx.pool, PAGE_ROWS)
             .await
             .map_err(internal)
     })

@@ -6,6 +6,13 @@ use leptos::prelude::*;
 /// Shows `error` as a notice; asks to log in when the session is gone.
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(error.status()),
+    ) {
+        response.set_status(status);
+    }
     let login = matches!(error, AppError::Unauthenticated);
     view! {
         <div class="notice error" role="alert">

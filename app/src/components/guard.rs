@@ -24,3 +24,29 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
         </Transition>
     }
 }
+
+/// Renders `children` (a login or setup form) only for visitors who are not logged in; a
+/// logged-in user is told so instead.
+#[component]
+pub fn AnonymousOnly(children: ChildrenFn) -> impl IntoView {
+    let user = expect_context::<UserResource>();
+    let children = StoredValue::new(children);
+
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! {
+                        <section class="card narrow">
+                            <h1>"You are logged in"</h1>
+                            <p>"You are logged in as " <strong>{user.name}</strong> "."</p>
+                            <p><a href="/">"Go to the review queue"</a></p>
+                        </section>
+                    }
+                    .into_any(),
+                    _ => children.read_value()().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -101,7 +101,7 @@ fn ItemBody(item: ItemDetail) -> impl IntoView {
                 <h2>"Content"</h2>
                 <p class="muted">{item.content_kind.clone().unwrap_or_else(|| "unknown kind".into())}</p>
                 <blockquote class="excerpt">{item.excerpt.clone().unwrap_or_else(|| "No excerpt was sent.".into())}</blockquote>
-                {item.content_url.clone().map(|url| view! { <p><a href=url.clone() rel="noopener noreferrer" target="_blank">{url.clone()}</a></p> })}
+                {item.content_url.clone().map(|url| view! { <ContentLink url /> })}
             </section>
         </div>
         {decision_form}
@@ -141,5 +141,17 @@ fn DecisionForm(item_id: i64) -> impl IntoView {
             </ActionForm>
             <ActionError result=decide.value().into() />
         </section>
+    }
+}
+
+/// The content's address: a link only for http(s) addresses, plain text for anything else.
+#[component]
+fn ContentLink(url: String) -> impl IntoView {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        let href = url.clone();
+        view! { <p><a href=href rel="noopener noreferrer" target="_blank">{url}</a></p> }.into_any()
+    } else {
+        view! { <p class="muted">"Address: " <code>{url}</code></p> }.into_any()
     }
 }

@@ -1,6 +1,7 @@
 //! The login form.
 
 use crate::components::error_view::ActionError;
+use crate::components::guard::AnonymousOnly;
 use crate::root::AuthActions;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +12,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <Title text="Log in · moddesk" />
+        <AnonymousOnly>
         <section class="card narrow">
             <h1>"Log in"</h1>
             <ActionForm action=login>
@@ -20,5 +22,6 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <ActionError result=login.value().into() />
         </section>
+        </AnonymousOnly>
     }
 }

@@ -1,6 +1,7 @@
 //! First start: create the first admin with the one-time link from the server log.
 
 use crate::components::error_view::ActionError;
+use crate::components::guard::AnonymousOnly;
 use crate::root::AuthActions;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +15,7 @@ pub fn SetupPage() -> impl IntoView {
 
     view! {
         <Title text="Set up · moddesk" />
+        <AnonymousOnly>
         <section class="card narrow">
             <h1>"Create the first admin"</h1>
             <p class="muted">
@@ -30,5 +32,6 @@ pub fn SetupPage() -> impl IntoView {
             </ActionForm>
             <ActionError result=setup.value().into() />
         </section>
+        </AnonymousOnly>
     }
 }

@@ -20,21 +20,72 @@ pub struct ServerState {
     pub setup: SetupGate,
 }
 
-/// The server state from the Leptos context.
-pub fn state() -> Result<ServerState, AppError> {
-    use_context::<ServerState>().ok_or_else(|| internal("server state missing from context"))
+/// A server function's view of its request: the shared state and the caller's session.
+pub struct Ctx {
+    pub pool: SqlitePool,
+    pub setup: SetupGate,
+    pub session: Session,
 }
 
-/// Runs a server function body and turns its error into the response status; 4xx are logged as
-/// warnings, 5xx were logged where they were created.
-pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    let result = body.await;
+impl Ctx {
+    /// Reads the Leptos context. Must run before the first `.await` of a server function: after
+    /// one, the reactive owner that carries the context is not guaranteed to be current.
+    fn capture() -> Result<Ctx, AppError> {
+        let state = use_context::<ServerState>()
+            .ok_or_else(|| internal("server state missing from context"))?;
+        let parts = use_context::<axum::http::request::Parts>()
+            .ok_or_else(|| internal("request missing from context"))?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| internal("session layer missing"))?;
+        Ok(Ctx {
+            pool: state.pool,
+            setup: state.setup,
+            session,
+        })
+    }
+
+    /// The logged-in user, if any. Checked against the database on every call, so a removed or
+    /// disabled user loses access at once.
+    pub async fn user(&self) -> Result<Option<CurrentUser>, AppError> {
+        crate::auth::session::current_user(&self.session, &self.pool).await
+    }
+
+    /// The logged-in user, or `Unauthenticated`.
+    pub async fn require_user(&self) -> Result<CurrentUser, AppError> {
+        self.user().await?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// The logged-in user if their role is at least `role`.
+    pub async fn require_role(&self, role: Role) -> Result<CurrentUser, AppError> {
+        let user = self.require_user().await?;
+        if user.role >= role {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Runs a server function body with its [`Ctx`] and turns its error into the response status;
+/// 4xx are logged as warnings, 5xx were logged where they were created.
+pub async fn respond<T, Fut>(body: impl FnOnce(Ctx) -> Fut) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    let result = match Ctx::capture() {
+        Ok(ctx) => body(ctx).await,
+        Err(error) => Err(error),
+    };
 
     if let Err(error) = &result {
-        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Some(response) = response {
             let status = axum::http::StatusCode::from_u16(error.status())
                 .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            options.set_status(status);
+            response.set_status(status);
         }
         if error.status() < 500 {
             tracing::warn!(%error, "request refused");
@@ -48,30 +99,4 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
 pub fn internal(cause: impl Display) -> AppError {
     tracing::error!(error = %cause, "server function failed");
     AppError::Internal
-}
-
-/// The request's session.
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(internal)
-}
-
-/// The logged-in user, or `Unauthenticated`. Checked against the database on every call, so a
-/// removed or disabled user loses access at once.
-pub async fn require_user() -> Result<CurrentUser, AppError> {
-    let state = state()?;
-    let session = session().await?;
-
-    crate::auth::session::current_user(&session, &state.pool)
-        .await?
-        .ok_or(AppError::Unauthenticated)
-}
-
-/// The logged-in user if their role is at least `role`.
-pub async fn require_role(role: Role) -> Result<CurrentUser, AppError> {
-    let user = require_user().await?;
-    if user.role >= role {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
-    }
 }

@@ -46,9 +46,10 @@ pub const INSERT_SQL: &str = "INSERT INTO events (source, event_id, webhook_id, 
      created_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (source, event_id) DO NOTHING RETURNING id";
 
-/// Whether the stored event (source, event_id) has exactly this body. Parameters: body, source,
-/// event_id.
-pub const SAME_BODY_SQL: &str = "SELECT body = ? FROM events WHERE source = ? AND event_id = ?";
+/// Whether the stored event (source, event_id) has exactly this body (byte for byte), and the
+/// stored event's reference id. Parameters: body, source, event_id.
+pub const SAME_BODY_SQL: &str =
+    "SELECT body = ?, reference_id FROM events WHERE source = ? AND event_id = ?";
 
 impl NewEvent {
     /// The history entry for a newly stored event.
@@ -65,13 +66,14 @@ impl NewEvent {
         }
     }
 
-    /// The history entry for a redelivery whose body differs from the stored one.
-    pub fn mismatch_entry(&self) -> NewEntry<'_> {
+    /// The history entry for a redelivery whose body differs from the stored one, filed under
+    /// the stored event's reference id.
+    pub fn mismatch_entry<'a>(&'a self, stored_reference_id: &'a str) -> NewEntry<'a> {
         NewEntry {
             at: self.received_at,
             actor: &self.source,
             kind: kind::EVENT_DUPLICATE_BODY,
-            reference_id: Some(&self.reference_id),
+            reference_id: Some(stored_reference_id),
             detail: format!(
                 "redelivery of {} carried a different body; the first body was kept",
                 self.event_id
