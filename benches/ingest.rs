@@ -17,6 +17,9 @@ use tokio::sync::Mutex;
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const FIXED_RATE: u64 = 2_000;
 
+/// Builds the command that starts a receiver on the given port.
+type Launcher<'a> = Box<dyn Fn(u16) -> Command + 'a>;
+
 struct Options {
     connections: usize,
     seconds: u64,
@@ -91,7 +94,7 @@ async fn run(options: Options) {
         options.connections, options.seconds
     );
 
-    let targets: Vec<(&str, Box<dyn Fn(u16) -> Command>)> = vec![
+    let targets: Vec<(&str, Launcher)> = vec![
         (
             "bare axum handler",
             Box::new(|port| {

@@ -27,16 +27,18 @@ fn free_port() -> u16 {
 }
 
 async fn start(db: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_moddesk"))
-        .arg("serve")
-        .env("MODDESK_DATABASE_URL", db)
-        .env("MODDESK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("MODDESK_WEBHOOK_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let server = Server {
+        child: Command::new(env!("CARGO_BIN_EXE_moddesk"))
+            .arg("serve")
+            .env("MODDESK_DATABASE_URL", db)
+            .env("MODDESK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MODDESK_WEBHOOK_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    };
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -46,7 +48,7 @@ async fn start(db: &str, port: u16) -> Server {
             .await
             .is_ok()
         {
-            return Server { child };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

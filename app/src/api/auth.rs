@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// The one answer to a failed login, whatever the cause.
+#[cfg(feature = "ssr")]
 const LOGIN_REFUSED: &str = "Unknown user or wrong password.";
 
 /// The logged-in user, or `None`.
