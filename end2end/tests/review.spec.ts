@@ -31,6 +31,11 @@ test("a signed event is reviewed, then shows in Decisions and History", async ({
 });
 
 test("pages are hydrated: navigating does not reload the page", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(message.text());
+  });
   await logIn(page);
   await page.evaluate(() => {
     (window as unknown as { sameDocument: boolean }).sameDocument = true;
@@ -45,6 +50,14 @@ test("pages are hydrated: navigating does not reload the page", async ({ page })
     () => (window as unknown as { sameDocument?: boolean }).sameDocument,
   );
   expect(sameDocument).toBe(true);
+  for (let i = 0; i < 5; i++) {
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Review queue" })).toBeVisible();
+    await page.getByRole("link", { name: "Decisions" }).click();
+    await expect(page.getByRole("heading", { name: "Decisions" })).toBeVisible();
+    await page.getByRole("link", { name: "Queue" }).click();
+  }
+  expect(problems).toEqual([]);
 });
 
 test("moddesk send posts a sample that lands in the queue", async ({ page }) => {
