@@ -155,7 +155,6 @@ fn record(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> rusqlite::Result<
                 event.score,
                 categories,
                 event.content_kind,
-                event.excerpt,
                 event.content_url,
                 event.subject,
                 event.created_at,

@@ -374,7 +374,15 @@ async fn pages_render_consistently_with_the_right_status() {
             "{}",
             queue.body
         );
+        assert!(
+            queue.body.contains("you are all idiots"),
+            "the excerpt is shown"
+        );
         assert_eq!(item.status, StatusCode::OK);
+        assert!(
+            item.body.contains("you are all idiots"),
+            "the excerpt is shown"
+        );
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert_eq!(not_a_number.status, StatusCode::NOT_FOUND);
     }
