@@ -85,6 +85,7 @@ pub fn parse(body: &[u8], webhook_id: &str, received_at: i64) -> Result<NewEvent
         score: data.score,
         categories: data.categories,
         content_kind: content.kind,
+        excerpt: content.excerpt,
         content_url: content.url,
         subject: data.subject,
         created_at,
@@ -150,7 +151,7 @@ mod tests {
         assert_eq!(event.event_id, "evt_1");
         assert_eq!(event.reference_id, "post_1");
         assert_eq!(event.created_at, 1_796_299_200_250);
-        assert_eq!(event.content_kind.as_deref(), Some("comment"));
+        assert_eq!(event.excerpt.as_deref(), Some("hello"));
         assert_eq!(event.categories.len(), 1);
     }
 

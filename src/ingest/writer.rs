@@ -155,6 +155,7 @@ fn record(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> rusqlite::Result<
                 event.score,
                 categories,
                 event.content_kind,
+                event.excerpt,
                 event.content_url,
                 event.subject,
                 event.created_at,

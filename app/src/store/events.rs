@@ -19,6 +19,7 @@ pub struct NewEvent {
     pub score: f64,
     pub categories: Vec<CategoryScore>,
     pub content_kind: Option<String>,
+    pub excerpt: Option<String>,
     pub content_url: Option<String>,
     pub subject: Option<String>,
     pub created_at: i64,
@@ -39,15 +40,11 @@ pub enum Recorded {
 }
 
 /// Inserts an event unless (source, event_id) exists, returning its row id. Parameters in the
-/// order of [`NewEvent`]'s fields, with `categories` as JSON. The excerpt is not a column of its
-/// own: readers take it from the body with [`EXCERPT_SQL`].
+/// order of [`NewEvent`]'s fields, with `categories` as JSON.
 pub const INSERT_SQL: &str = "INSERT INTO events (source, event_id, webhook_id, event_type, \
-     reference_id, action, score, categories, content_kind, content_url, subject, \
-     created_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     reference_id, action, score, categories, content_kind, excerpt, content_url, subject, \
+     created_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (source, event_id) DO NOTHING RETURNING id";
-
-/// SQL expression for an event's excerpt, read from its stored body (alias `e`).
-pub const EXCERPT_SQL: &str = "json_extract(CAST(e.body AS TEXT), '$.data.content.excerpt')";
 
 /// Whether the stored event (source, event_id) has exactly this body (byte for byte), and the
 /// stored event's reference id. Parameters: body, source, event_id.

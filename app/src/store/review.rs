@@ -1,7 +1,6 @@
 //! Review items: content the upstream sent for human review, and the decisions on it.
 
 use crate::model::{CategoryScore, Decision, DecisionRow, ItemDetail, QueueRow, Resolution};
-use crate::store::events::EXCERPT_SQL;
 use crate::store::history::{self, NewEntry, kind};
 use crate::store::{format_duration_ms, format_time_ms};
 use sqlx::{FromRow, SqlitePool};
@@ -27,11 +26,11 @@ struct QueueRecord {
 
 /// Open items, oldest first.
 pub async fn open_items(pool: &SqlitePool, now: i64, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
-    let rows: Vec<QueueRecord> = sqlx::query_as(&format!(
-        "SELECT r.id, r.reference_id, e.score, e.categories, {EXCERPT_SQL} AS excerpt, \
-             r.opened_at FROM review_items r JOIN events e ON e.id = r.event_id \
-             WHERE r.status = 'open' ORDER BY r.opened_at, r.id LIMIT ?"
-    ))
+    let rows: Vec<QueueRecord> = sqlx::query_as(
+        "SELECT r.id, r.reference_id, e.score, e.categories, e.excerpt, r.opened_at \
+         FROM review_items r JOIN events e ON e.id = r.event_id \
+         WHERE r.status = 'open' ORDER BY r.opened_at, r.id LIMIT ?",
+    )
     .bind(limit)
     .fetch_all(pool)
     .await?;
@@ -81,14 +80,14 @@ struct ItemRecord {
 
 /// One item with its newest event, or `None` when there is no such item.
 pub async fn item(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<Option<ItemDetail>> {
-    let record: Option<ItemRecord> = sqlx::query_as(&format!(
+    let record: Option<ItemRecord> = sqlx::query_as(
         "SELECT r.id, r.reference_id, r.status, r.opened_at, r.decision, r.note, \
                 u.name AS reviewer, r.decided_at, e.event_id, e.event_type, e.action, e.score, \
-                e.categories, e.content_kind, {EXCERPT_SQL} AS excerpt, e.content_url, \
-                e.subject, e.created_at, e.body \
+                e.categories, e.content_kind, e.excerpt, e.content_url, e.subject, e.created_at, \
+                e.body \
          FROM review_items r JOIN events e ON e.id = r.event_id \
-         LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = ?"
-    ))
+         LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = ?",
+    )
     .bind(id)
     .fetch_optional(pool)
     .await?;
