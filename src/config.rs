@@ -107,6 +107,19 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Checks what `serve` needs beyond a valid configuration: at least one webhook secret.
+    pub fn check_serve(&self) -> anyhow::Result<()> {
+        if self.webhook_secrets.is_empty() {
+            bail!(
+                "webhook_secret: no secret is configured, so no delivery could be verified; \
+                 set MODDESK_WEBHOOK_SECRET or webhook_secret in the config file"
+            );
+        }
+        Ok(())
+    }
+}
+
 impl RawConfig {
     /// Checks every field and builds [`Settings`].
     pub fn validate(self) -> anyhow::Result<Settings> {

@@ -36,7 +36,15 @@ pub enum Command {
 
 /// Runs the command and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let loaded = Settings::load(cli.config.as_deref()).and_then(|settings| {
+        if serving {
+            settings.check_serve().map(|()| settings)
+        } else {
+            Ok(settings)
+        }
+    });
+    let settings = match loaded {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("moddesk: {error:#}");

@@ -273,13 +273,19 @@ async fn keep_dead_letter(
         source: SOURCE,
         reason,
         headers: serde_json::Value::Object(kept).to_string(),
+        webhook_id: headers
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
         body,
     };
-    let id = dead_letters::insert(&state.pool, letter).await?;
-    tracing::warn!(
-        dead_letter = id,
-        "signed delivery kept in the dead-letter inbox"
-    );
+    match dead_letters::insert(&state.pool, letter).await? {
+        Some(id) => tracing::warn!(
+            dead_letter = id,
+            "signed delivery kept in the dead-letter inbox"
+        ),
+        None => tracing::warn!("signed delivery already in the dead-letter inbox"),
+    }
     Ok(())
 }
 

@@ -123,10 +123,22 @@ pub enum VerifyError {
     MissingHeader(&'static str),
     #[error("webhook-timestamp must be a whole, non-negative number of seconds")]
     MalformedTimestamp,
-    #[error("webhook-timestamp is {0} s away from now, beyond the allowed window")]
+    /// Seconds the signing time lies before now (negative: after now).
+    #[error("{}", describe_skew(*.0))]
     OutsideWindow(i64),
     #[error("no signature matches")]
     NoMatch,
+}
+
+fn describe_skew(skew: i64) -> String {
+    if skew >= 0 {
+        format!("the delivery was signed {skew} s ago, outside the allowed window")
+    } else {
+        format!(
+            "the delivery is signed {} s in the future, outside the allowed window",
+            -skew
+        )
+    }
 }
 
 /// The three Standard Webhooks headers of a delivery, as received.

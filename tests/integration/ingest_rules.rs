@@ -108,6 +108,9 @@ async fn signed_bodies_that_are_not_events_go_to_the_dead_letter_inbox() {
     let not_json = app
         .deliver_signed(SECRET, "m2", now(), "this is not json")
         .await;
+    let retried = app
+        .deliver_signed(SECRET, "m2", now(), "this is not json")
+        .await;
     let unsigned = app
         .deliver("m3", &now().to_string(), "v1,AAAA", "also not json")
         .await;
@@ -115,6 +118,7 @@ async fn signed_bodies_that_are_not_events_go_to_the_dead_letter_inbox() {
     assert_eq!(binary.status, StatusCode::BAD_REQUEST);
     assert!(binary.body.contains("not UTF-8"), "{}", binary.body);
     assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert_eq!(retried.status, StatusCode::BAD_REQUEST);
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.count("SELECT COUNT(*) FROM dead_letters").await, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 0);

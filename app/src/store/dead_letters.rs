@@ -2,6 +2,7 @@
 
 use crate::model::DeadLetterRow;
 use crate::store::format_time_ms;
+use sha2::{Digest, Sha256};
 use sqlx::{FromRow, SqlitePool};
 
 /// A dead letter to keep.
@@ -11,21 +12,31 @@ pub struct NewDeadLetter<'a> {
     pub reason: &'a str,
     /// JSON object of the headers worth keeping.
     pub headers: String,
+    /// The webhook id the delivery carried (empty when its scheme has none).
+    pub webhook_id: &'a str,
     pub body: &'a [u8],
 }
 
-/// Keeps a dead letter; returns its id.
-pub async fn insert(pool: &SqlitePool, letter: NewDeadLetter<'_>) -> sqlx::Result<i64> {
+/// Keeps a dead letter and returns its id, or `None` when the same delivery (same webhook id
+/// and body) was kept before.
+pub async fn insert(pool: &SqlitePool, letter: NewDeadLetter<'_>) -> sqlx::Result<Option<i64>> {
+    let mut key = Sha256::new();
+    key.update(letter.webhook_id.as_bytes());
+    key.update(b"\n");
+    key.update(letter.body);
+    let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+
     sqlx::query_scalar(
-        "INSERT INTO dead_letters (received_at, source, reason, headers, body) \
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO dead_letters (received_at, source, reason, headers, body, delivery_key) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, delivery_key) DO NOTHING RETURNING id",
     )
     .bind(letter.received_at)
     .bind(letter.source)
     .bind(letter.reason)
     .bind(letter.headers)
     .bind(letter.body)
-    .fetch_one(pool)
+    .bind(key)
+    .fetch_optional(pool)
     .await
 }
 
