@@ -130,11 +130,7 @@ async fn receive(State(route): State<IngestRoute>, request: Request) -> Response
     let (parts, body) = request.into_parts();
     let body = match read_body(body, &parts.headers, route.max_body_bytes).await {
         Ok(body) => body,
-        Err(error) => {
-            metrics::rejected(error.reason());
-            tracing::warn!(reason = %error, "delivery refused");
-            return error.into_response();
-        }
+        Err(error) => return refuse(error, &[]),
     };
     let (state, headers) = (&route.state, &parts.headers);
 
@@ -147,22 +143,23 @@ async fn receive(State(route): State<IngestRoute>, request: Request) -> Response
             metrics::duplicate(started.elapsed());
             answer("duplicate")
         }
-        Err(error) => {
-            metrics::rejected(error.reason());
-            match &error {
-                IngestError::Storage(cause) => tracing::error!(error = %cause, "event not stored"),
-                IngestError::DeadLetter(cause) => {
-                    tracing::error!(error = %cause, "dead letter not stored");
-                }
-                IngestError::NotConfigured => tracing::error!("{error}"),
-                _ => {
-                    let body_sha256 = hex(&Sha256::digest(&body));
-                    tracing::warn!(reason = %error, body_sha256, "delivery refused");
-                }
-            }
-            error.into_response()
+        Err(error) => refuse(error, &body),
+    }
+}
+
+/// Counts, logs (with the body's hash, never the body) and answers a refused delivery.
+fn refuse(error: IngestError, body: &[u8]) -> Response {
+    metrics::rejected(error.reason());
+    match &error {
+        IngestError::Storage(cause) => tracing::error!(error = %cause, "event not stored"),
+        IngestError::DeadLetter(cause) => tracing::error!(error = %cause, "dead letter not stored"),
+        IngestError::NotConfigured => tracing::error!("{error}"),
+        _ => {
+            let body_sha256 = hex(&Sha256::digest(body));
+            tracing::warn!(reason = %error, body_sha256, "delivery refused");
         }
     }
+    error.into_response()
 }
 
 /// Reads the body up to `limit` bytes, refusing a larger declared length before reading.
