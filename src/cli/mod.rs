@@ -34,6 +34,17 @@ pub enum Command {
     Send(send::SendArgs),
 }
 
+/// The server's runtime: at least four worker threads even on smaller machines. Leptos issue
+/// #4647 reports server renders whose resources never resume on a runtime with too few workers;
+/// moddesk's own tests saw item-page renders stall under heavy parallel load on two cores.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.max(4))
+        .enable_all()
+        .build()
+}
+
 /// Runs the command and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let serving = matches!(cli.command, None | Some(Command::Serve));
@@ -53,7 +64,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     crate::telemetry::init(settings.log_format);
 
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("moddesk: starting the async runtime: {error}");

@@ -1,6 +1,7 @@
 //! Durability: the real binary is killed with SIGKILL in the middle of a load; every event it
 //! answered 2xx must be in the database afterwards.
 
+use crate::helpers::run;
 use crate::helpers::{SECRET, event};
 use moddesk::ingest::signature::{WebhookSecret, sign};
 use std::process::{Child, Command, Stdio};
@@ -55,74 +56,76 @@ async fn start(db: &str, port: u16) -> Server {
     panic!("moddesk did not start");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_event_survives_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/moddesk.db", dir.path().display());
-    let port = free_port();
-    let mut server = start(&db, port).await;
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let secret = WebhookSecret::parse(SECRET).unwrap();
+#[test]
+fn every_acknowledged_event_survives_sigkill() {
+    run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}/moddesk.db", dir.path().display());
+        let port = free_port();
+        let mut server = start(&db, port).await;
+        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+        let secret = WebhookSecret::parse(SECRET).unwrap();
 
-    let senders: Vec<_> = (0..8)
-        .map(|worker| {
-            let acknowledged = acknowledged.clone();
-            let secret = secret.clone();
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                for n in 0.. {
-                    let id = format!("evt_{worker}_{n}");
-                    let body = event(&id, "moderation.review", &id);
-                    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-                    let reply = client
-                        .post(format!("http://127.0.0.1:{port}/hooks/aegis"))
-                        .header("webhook-id", &id)
-                        .header("webhook-timestamp", ts.to_string())
-                        .header("webhook-signature", sign(&secret, &id, ts, body.as_bytes()))
-                        .body(body)
-                        .send()
-                        .await;
-                    match reply {
-                        Ok(reply) if reply.status().is_success() => {
-                            acknowledged.lock().unwrap().push(id)
+        let senders: Vec<_> = (0..8)
+            .map(|worker| {
+                let acknowledged = acknowledged.clone();
+                let secret = secret.clone();
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    for n in 0.. {
+                        let id = format!("evt_{worker}_{n}");
+                        let body = event(&id, "moderation.review", &id);
+                        let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+                        let reply = client
+                            .post(format!("http://127.0.0.1:{port}/hooks/aegis"))
+                            .header("webhook-id", &id)
+                            .header("webhook-timestamp", ts.to_string())
+                            .header("webhook-signature", sign(&secret, &id, ts, body.as_bytes()))
+                            .body(body)
+                            .send()
+                            .await;
+                        match reply {
+                            Ok(reply) if reply.status().is_success() => {
+                                acknowledged.lock().unwrap().push(id)
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
                         }
-                        Ok(_) => {}
-                        Err(_) => break,
                     }
-                }
+                })
             })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
-    for sender in senders {
-        sender.await.unwrap();
-    }
-
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > 50,
-        "too little load to prove anything: {}",
-        acknowledged.len()
-    );
-    let pool = moddesk::db::open(&db).await.unwrap();
-    let stored: std::collections::HashSet<String> =
-        sqlx::query_scalar("SELECT event_id FROM events")
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .into_iter()
             .collect();
-    let lost: Vec<&String> = acknowledged
-        .iter()
-        .filter(|id| !stored.contains(*id))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged events lost, e.g. {:?}",
-        lost.len(),
-        lost.first()
-    );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for sender in senders {
+            sender.await.unwrap();
+        }
+
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(
+            acknowledged.len() > 50,
+            "too little load to prove anything: {}",
+            acknowledged.len()
+        );
+        let pool = moddesk::db::open(&db).await.unwrap();
+        let stored: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT event_id FROM events")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+        let lost: Vec<&String> = acknowledged
+            .iter()
+            .filter(|id| !stored.contains(*id))
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} acknowledged events lost, e.g. {:?}",
+            lost.len(),
+            lost.first()
+        );
+    })
 }

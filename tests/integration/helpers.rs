@@ -7,6 +7,7 @@ use http_body_util::BodyExt;
 use moddesk::config::RawConfig;
 use moddesk::ingest::signature::{WebhookSecret, sign};
 use sqlx::SqlitePool;
+use std::time::Duration;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -61,7 +62,14 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
+        let target = format!("{} {}", request.method(), request.uri());
+        let response = tokio::time::timeout(
+            Duration::from_secs(20),
+            self.router.clone().oneshot(request),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{target} got no answer within 20 s"))
+        .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -117,6 +125,18 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
+}
+
+/// Runs a test on the one multi-threaded runtime all tests share, as the server runs on one
+/// runtime in production.
+pub fn run<F: std::future::Future>(test: F) -> F::Output {
+    static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("test runtime")
+    });
+    RUNTIME.block_on(test)
 }
 
 pub fn now() -> i64 {

@@ -1,6 +1,7 @@
 //! Interoperability: an event signed by the `standardwebhooks` package from PyPI is accepted,
 //! and the same event with one body byte changed is refused.
 
+use crate::helpers::run;
 use crate::helpers::{SECRET, TestApp, event, now};
 use axum::http::StatusCode;
 use std::process::Command;
@@ -38,22 +39,24 @@ fn python_sign(msg_id: &str, timestamp: i64, body: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-#[tokio::test]
-async fn events_signed_by_the_python_package_verify() {
-    let app = TestApp::new().await;
-    let body = event("evt_py", "moderation.review", "post_py");
-    let ts = now();
-    let signature = python_sign("msg_py", ts, &body);
-    let tampered = body.replacen("post_py", "post_pz", 1);
+#[test]
+fn events_signed_by_the_python_package_verify() {
+    run(async {
+        let app = TestApp::new().await;
+        let body = event("evt_py", "moderation.review", "post_py");
+        let ts = now();
+        let signature = python_sign("msg_py", ts, &body);
+        let tampered = body.replacen("post_py", "post_pz", 1);
 
-    let accepted = app
-        .deliver("msg_py", &ts.to_string(), &signature, &body)
-        .await;
-    let refused = app
-        .deliver("msg_py", &ts.to_string(), &signature, &tampered)
-        .await;
+        let accepted = app
+            .deliver("msg_py", &ts.to_string(), &signature, &body)
+            .await;
+        let refused = app
+            .deliver("msg_py", &ts.to_string(), &signature, &tampered)
+            .await;
 
-    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
-    assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 1);
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+        assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 1);
+    })
 }

