@@ -173,20 +173,8 @@ fn review_events_for_one_reference_share_an_open_item() {
     run(async {
         let app = TestApp::new().await;
 
-        app.deliver_signed(
-            SECRET,
-            "m1",
-            now(),
-            &event("evt_1", "moderation.review", "post_1"),
-        )
-        .await;
-        app.deliver_signed(
-            SECRET,
-            "m2",
-            now(),
-            &event("evt_2", "moderation.review", "post_1"),
-        )
-        .await;
+        app.deliver_review("evt_1", "post_1").await;
+        app.deliver_review("evt_2", "post_1").await;
 
         assert_eq!(app.count("SELECT COUNT(*) FROM review_items").await, 1);
     })

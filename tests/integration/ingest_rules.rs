@@ -42,14 +42,7 @@ fn any_configured_secret_verifies_during_rotation() {
         let app =
             TestApp::with_config(|c| c.webhook_secret = format!("{SECRET},{OTHER_SECRET}")).await;
 
-        let old = app
-            .deliver_signed(
-                SECRET,
-                "m1",
-                now(),
-                &event("evt_1", "moderation.review", "a"),
-            )
-            .await;
+        let old = app.deliver_review("evt_1", "a").await;
         let new = app
             .deliver_signed(
                 OTHER_SECRET,
@@ -288,20 +281,8 @@ fn the_body_only_scheme_checks_the_header_and_the_payload_time() {
 fn metrics_count_deliveries_by_outcome() {
     run(async {
         let app = TestApp::new().await;
-        app.deliver_signed(
-            SECRET,
-            "m1",
-            now(),
-            &event("evt_m", "moderation.review", "p"),
-        )
-        .await;
-        app.deliver_signed(
-            SECRET,
-            "m1",
-            now(),
-            &event("evt_m", "moderation.review", "p"),
-        )
-        .await;
+        app.deliver_review("evt_m", "p").await;
+        app.deliver_review("evt_m", "p").await;
         app.deliver("m2", &now().to_string(), "v1,AAAA", "{}").await;
 
         let reply = app
