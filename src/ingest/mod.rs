@@ -155,7 +155,7 @@ fn refuse(error: IngestError, body: &[u8]) -> Response {
         IngestError::DeadLetter(cause) => tracing::error!(error = %cause, "dead letter not stored"),
         IngestError::NotConfigured => tracing::error!("{error}"),
         _ => {
-            let body_sha256 = hex(&Sha256::digest(body));
+            let body_sha256 = hex::encode(Sha256::digest(body));
             tracing::warn!(reason = %error, body_sha256, "delivery refused");
         }
     }
@@ -284,8 +284,4 @@ async fn keep_dead_letter(
         None => tracing::warn!("signed delivery already in the dead-letter inbox"),
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

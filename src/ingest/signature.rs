@@ -110,10 +110,7 @@ pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &[u8]) -> St
 /// The `X-Aegis-Signature` header value for a body-only delivery.
 pub fn sign_body(secret: &WebhookSecret, body: &[u8]) -> String {
     let mac = secret.body_mac(body);
-    format!(
-        "sha256={}",
-        mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("sha256={}", hex::encode(mac))
 }
 
 /// Why a delivery's signature was refused.
@@ -250,16 +247,10 @@ fn parse_timestamp(text: &str) -> Result<i64, VerifyError> {
     text.parse().map_err(|_| VerifyError::MalformedTimestamp)
 }
 
-/// Exactly 64 hex digits as 32 bytes; anything else is `None`.
+/// Exactly 64 hex digits as 32 bytes; anything else (signs, spaces, other lengths) is `None`.
 fn decode_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
     let mut bytes = [0u8; 32];
-    for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
-        let pair = std::str::from_utf8(pair).ok()?;
-        *byte = u8::from_str_radix(pair, 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut bytes).ok()?;
     Some(bytes)
 }
 
@@ -390,6 +381,12 @@ mod tests {
             ),
             Ok(())
         );
+        assert_eq!(
+            decode_hex(&format!("+{}", "0".repeat(63))),
+            None,
+            "signed digits"
+        );
+        assert_eq!(decode_hex(&"0".repeat(64)), Some([0; 32]));
         for bad in [
             format!("{good}0"),
             good[..good.len() - 2].to_owned(),

@@ -24,7 +24,7 @@ pub async fn insert(pool: &SqlitePool, letter: NewDeadLetter<'_>) -> sqlx::Resul
     key.update(letter.webhook_id.as_bytes());
     key.update(b"\n");
     key.update(letter.body);
-    let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let key = hex::encode(key.finalize());
 
     sqlx::query_scalar(
         "INSERT INTO dead_letters (received_at, source, reason, headers, body, delivery_key) \
