@@ -215,11 +215,11 @@ async fn accept(
         }
     };
 
-    let parsed = event::parse(body, webhook_id.unwrap_or_default(), now);
-    let mut event = match parsed {
+    let webhook_id = webhook_id.unwrap_or_default();
+    let mut event = match event::parse(body, webhook_id, now) {
         Ok(event) => event,
         Err(reason) => {
-            keep_dead_letter(state, headers, body, &reason, now).await?;
+            keep_dead_letter(state, headers, webhook_id, body, &reason, now).await?;
             return Err(IngestError::BadEvent(reason));
         }
     };
@@ -251,6 +251,7 @@ async fn accept(
 async fn keep_dead_letter(
     state: &IngestState,
     headers: &HeaderMap,
+    webhook_id: &str,
     body: &[u8],
     reason: &str,
     now: i64,
@@ -270,10 +271,7 @@ async fn keep_dead_letter(
         source: SOURCE,
         reason,
         headers: serde_json::Value::Object(kept).to_string(),
-        webhook_id: headers
-            .get("webhook-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default(),
+        webhook_id,
         body,
     };
     match dead_letters::insert(&state.pool, letter).await? {
