@@ -1,16 +1,21 @@
 //! The single ingest writer. Request handlers hand events to one thread that owns its own SQLite
-//! connection and commits whatever has queued up meanwhile in one transaction (group commit):
-//! one fsync for many events, and each handler is answered only after the commit that holds its
-//! event. The thread runs statements directly (no async hop per statement), which is what lets
-//! one writer keep up with many connections.
+//! connection and commits whatever has queued up meanwhile in one transaction (group commit).
+//! The thread runs statements directly (no async hop per statement), which is what lets one
+//! writer keep up with many connections.
+//!
+//! Durability is pipelined: the writer commits without waiting for the disk and passes the batch
+//! on to a second thread, which flushes the write-ahead log (`fdatasync`) for every batch
+//! committed since its last flush and only then answers their handlers. So each answered event
+//! is on disk, while the writer is already committing the next batch during the flush.
 
 use anyhow::Context;
 use app::store::events::{INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REVIEW};
 use app::store::history::{APPEND_SQL, NewEntry};
 use app::store::review::OPEN_OR_REFRESH_SQL;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::path::Path;
-use std::sync::Arc;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,14 +29,21 @@ const QUEUE_DEPTH: usize = 16_384;
 pub enum WriteError {
     #[error("storing the event failed: {0}")]
     Database(Arc<rusqlite::Error>),
+    #[error("flushing the write-ahead log failed: {0}")]
+    Flush(Arc<std::io::Error>),
     #[error("the ingest writer has stopped")]
     Stopped,
 }
 
+type Reply = oneshot::Sender<Result<Recorded, WriteError>>;
+
 struct Job {
     event: NewEvent,
-    reply: oneshot::Sender<Result<Recorded, WriteError>>,
+    reply: Reply,
 }
+
+/// A committed batch waiting for the log flush: each handler's reply with its result.
+type Committed = Vec<(Reply, Result<Recorded, WriteError>)>;
 
 /// A handle to the writer thread; cheap to clone. The thread stops when every handle is gone.
 #[derive(Clone)]
@@ -40,14 +52,20 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens a connection to the database file at `path` (already migrated) and starts the
-    /// writer thread on it.
+    /// Opens a connection to the database file at `path` (already migrated, in WAL mode) and
+    /// starts the writer thread on it, and the thread that flushes its log.
     pub fn spawn(path: &Path) -> anyhow::Result<Writer> {
         let conn = open(path)?;
+        let log = wal_path(path);
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+        let (to_flush, flushes) = std_mpsc::channel();
+        std::thread::Builder::new()
+            .name("ingest-flush".into())
+            .spawn(move || flush(&log, flushes))
+            .context("starting the ingest flush thread")?;
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || run(conn, queue))
+            .spawn(move || run(conn, queue, to_flush))
             .context("starting the ingest writer thread")?;
         Ok(Writer { jobs })
     }
@@ -77,7 +95,18 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
+/// SQLite's write-ahead log for the database at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut log = path.as_os_str().to_owned();
+    log.push("-wal");
+    PathBuf::from(log)
+}
+
+fn run(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<Job>,
+    to_flush: std_mpsc::Sender<Committed>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -90,9 +119,35 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
 
         let results = commit_batch(&mut conn, &batch);
         tracing::trace!(events = batch.len(), "ingest batch committed");
-        for (job, result) in batch.drain(..).zip(results) {
+        let committed = batch.drain(..).map(|job| job.reply).zip(results).collect();
+        if to_flush.send(committed).is_err() {
+            // The flush thread only stops by panicking; its handlers have been told (Stopped).
+            return;
+        }
+    }
+}
+
+/// Flushes the log for every batch committed so far, then answers those batches' handlers.
+/// Batches that arrive during a flush share the next one.
+fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>) {
+    while let Ok(first) = flushes.recv() {
+        let mut pending = vec![first];
+        pending.extend(flushes.try_iter());
+
+        // The file is opened for each flush so a log SQLite has recreated is the one flushed.
+        let flushed = File::open(log)
+            .and_then(|file| file.sync_data())
+            .map_err(Arc::new);
+        if let Err(error) = &flushed {
+            tracing::error!(%error, log = %log.display(), "flushing the ingest log failed");
+        }
+        for (reply, result) in pending.into_iter().flatten() {
+            let result = match &flushed {
+                Ok(()) => result,
+                Err(error) => Err(WriteError::Flush(error.clone())),
+            };
             // The handler may have gone (client hung up); the event is stored all the same.
-            let _ = job.reply.send(result);
+            let _ = reply.send(result);
         }
     }
 }
