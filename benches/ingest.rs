@@ -22,6 +22,8 @@ use tokio::sync::Mutex;
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const FIXED_RATE: u64 = 2_000;
+/// How long a request may wait for its answer before it counts as an error.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries prepared per second of the closed-loop phase: above any rate this machine reaches.
 const PREPARED_PER_SECOND: u64 = 50_000;
 
@@ -280,16 +282,22 @@ fn http_client(idle_per_host: usize) -> HttpClient {
 async fn post(client: &HttpClient, url: &Uri, d: &Delivery) -> bool {
     let request = Request::post(url.clone())
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, d.body.len())
         .header("webhook-id", d.id.clone())
         .header("webhook-timestamp", d.timestamp.clone())
         .header("webhook-signature", d.signature.clone())
         .body(Full::new(d.body.clone()))
         .unwrap();
-    let Ok(reply) = client.request(request).await else {
-        return false;
+    let exchange = async {
+        let reply = client.request(request).await.ok()?;
+        let success = reply.status().is_success();
+        Some(reply.into_body().collect().await.is_ok() && success)
     };
-    let success = reply.status().is_success();
-    reply.into_body().collect().await.is_ok() && success
+    // A receiver that has not answered in time has failed this request.
+    matches!(
+        tokio::time::timeout(ANSWER_TIMEOUT, exchange).await,
+        Ok(Some(true))
+    )
 }
 
 async fn measure(port: u16, options: &Options, name: &str) -> Figures {
