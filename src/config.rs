@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::ingest::signature::{Scheme, WebhookSecret};
+use crate::relay::destination::{self, Destination, RawDestination};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 12] = [
     "listen",
     "database_url",
     "webhook_scheme",
@@ -23,6 +24,9 @@ const FIELDS: [&str; 9] = [
     "public_url",
     "site_root",
     "log_format",
+    "relay_retry_secs",
+    "relay_timeout_secs",
+    "relay_max_retry_after_secs",
 ];
 
 /// Configuration as written by the operator, before validation.
@@ -50,6 +54,14 @@ pub struct RawConfig {
     pub site_root: String,
     /// Log format: `text` (human readable) or `json`.
     pub log_format: String,
+    /// Relay destinations: `[[destination]]` tables (config file only). See docs/relay.md.
+    pub destination: Vec<RawDestination>,
+    /// Seconds before each retry of a failed relay delivery; after the last one the job is dead.
+    pub relay_retry_secs: Vec<u64>,
+    /// Seconds a relay request may take before it counts as failed.
+    pub relay_timeout_secs: u64,
+    /// Longest wait a destination's `Retry-After` can ask for, in seconds.
+    pub relay_max_retry_after_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -64,6 +76,12 @@ impl Default for RawConfig {
             public_url: String::new(),
             site_root: "target/site".into(),
             log_format: "text".into(),
+            destination: Vec::new(),
+            relay_retry_secs: vec![
+                5, 30, 120, 600, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400,
+            ],
+            relay_timeout_secs: 10,
+            relay_max_retry_after_secs: 3_600,
         }
     }
 }
@@ -87,6 +105,17 @@ pub struct Settings {
     pub public_url: String,
     pub site_root: PathBuf,
     pub log_format: LogFormat,
+    pub destinations: Vec<Destination>,
+    pub relay: RelaySettings,
+}
+
+/// How the relay retries and waits.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// The wait before retry 1, 2, …; a job that fails once more than this has entries is dead.
+    pub retry: Vec<Duration>,
+    pub timeout: Duration,
+    pub max_retry_after: Duration,
 }
 
 impl Settings {
@@ -161,6 +190,31 @@ impl RawConfig {
             other => bail!("log_format: {other:?} is not one of text, json"),
         };
 
+        let destinations = destination::validate(&self.destination)?;
+        if self.relay_retry_secs.is_empty()
+            || self
+                .relay_retry_secs
+                .iter()
+                .any(|&s| s == 0 || s > 7 * 86_400)
+        {
+            bail!("relay_retry_secs: give at least one wait, each between 1 s and 7 days");
+        }
+        if !(1..=300).contains(&self.relay_timeout_secs) {
+            bail!("relay_timeout_secs: must be between 1 and 300 seconds");
+        }
+        if !(1..=86_400).contains(&self.relay_max_retry_after_secs) {
+            bail!("relay_max_retry_after_secs: must be between 1 and 86400 seconds");
+        }
+        let relay = RelaySettings {
+            retry: self
+                .relay_retry_secs
+                .iter()
+                .map(|&s| Duration::from_secs(s))
+                .collect(),
+            timeout: Duration::from_secs(self.relay_timeout_secs),
+            max_retry_after: Duration::from_secs(self.relay_max_retry_after_secs),
+        };
+
         Ok(Settings {
             listen,
             database_url,
@@ -171,6 +225,8 @@ impl RawConfig {
             public_url,
             site_root: PathBuf::from(self.site_root),
             log_format,
+            destinations,
+            relay,
         })
     }
 }

@@ -6,7 +6,9 @@ use crate::http::{guard, healthz, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
+use crate::relay::{SystemClock, Worker};
 use anyhow::Context;
+use app::relay::Relay;
 use app::server::{ServerState, SetupGate};
 use app::store::users;
 use app::{App, shell};
@@ -39,6 +41,7 @@ pub async fn build_router(
     settings: &Settings,
     pool: SqlitePool,
     setup: SetupGate,
+    relay: &Relay,
 ) -> anyhow::Result<Router> {
     let verifier = Verifier::with_scheme(
         settings.webhook_scheme,
@@ -49,7 +52,7 @@ pub async fn build_router(
         IngestState {
             pool: pool.clone(),
             verifier: Arc::new(verifier),
-            writer: Writer::spawn(pool.connect_options().get_filename())?,
+            writer: Writer::spawn(pool.connect_options().get_filename(), relay.clone())?,
         },
         settings.webhook_max_body_bytes,
     );
@@ -61,7 +64,12 @@ pub async fn build_router(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         );
-    let dashboard = dashboard_router(settings, ServerState { pool, setup }).await?;
+    let state = ServerState {
+        pool,
+        setup,
+        relay: relay.clone(),
+    };
+    let dashboard = dashboard_router(settings, state).await?;
 
     let request_span = |request: &Request<_>| {
         let request_id = request
@@ -123,6 +131,17 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .layer(sessions))
 }
 
+/// The routing side of the configured relay destinations.
+pub fn relay_for(settings: &Settings) -> Relay {
+    Relay::new(
+        settings
+            .destinations
+            .iter()
+            .map(|d| d.route.clone())
+            .collect(),
+    )
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let pool = crate::db::open(&settings.database_url).await?;
@@ -135,7 +154,17 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
 
-    let router = build_router(&settings, pool.clone(), setup).await?;
+    let relay = relay_for(&settings);
+    let router = build_router(&settings, pool.clone(), setup, &relay).await?;
+    Worker::new(
+        pool.clone(),
+        settings.destinations.clone(),
+        settings.relay.clone(),
+        settings.public_url.clone(),
+        &relay,
+        Arc::new(SystemClock),
+    )?
+    .spawn();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;

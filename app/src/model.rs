@@ -163,3 +163,47 @@ pub struct DeadLetterRow {
     pub body: String,
     pub body_bytes: usize,
 }
+
+/// A configured relay destination as admins see it: no URL, no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationView {
+    pub name: String,
+    pub kind: String,
+    /// The routing rule in words, e.g. "moderation.review · categories self-harm · score ≥ 0.50".
+    pub routing: String,
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+}
+
+/// Job counts of one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationCounts {
+    pub destination: String,
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+}
+
+/// One relay job on the Deliveries page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJobRow {
+    pub id: i64,
+    pub destination: String,
+    pub topic: String,
+    pub reference_id: Option<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt: Option<String>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+/// Everything the Deliveries page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveriesView {
+    pub destinations: Vec<DestinationView>,
+    pub jobs: Vec<DeliveryJobRow>,
+}

@@ -235,8 +235,8 @@ async fn accept(
     let (event_type, reference_id) = (event.event_type.clone(), event.reference_id.clone());
     let recorded = state.writer.record(event).await?;
     match recorded {
-        Recorded::Stored { queued } => {
-            tracing::debug!(%event_type, %reference_id, queued, "event stored");
+        Recorded::Stored { queued, relayed } => {
+            tracing::debug!(%event_type, %reference_id, queued, relayed, "event stored");
         }
         Recorded::Duplicate => tracing::debug!("duplicate delivery ignored"),
         Recorded::DuplicateMismatch => {

@@ -9,8 +9,10 @@
 //! is on disk, while the writer is already committing the next batch during the flush.
 
 use anyhow::Context;
+use app::relay::Relay;
 use app::store::events::{INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REVIEW};
 use app::store::history::{APPEND_SQL, NewEntry};
+use app::store::relay_jobs::ENQUEUE_EVENT_SQL;
 use app::store::review::OPEN_OR_REFRESH_SQL;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fs::File;
@@ -42,8 +44,12 @@ struct Job {
     reply: Reply,
 }
 
-/// A committed batch waiting for the log flush: each handler's reply with its result.
-type Committed = Vec<(Reply, Result<Recorded, WriteError>)>;
+/// A committed batch waiting for the log flush: each handler's reply with its result, and
+/// whether the batch queued relay jobs.
+struct Committed {
+    replies: Vec<(Reply, Result<Recorded, WriteError>)>,
+    relay_jobs: bool,
+}
 
 /// A handle to the writer thread; cheap to clone. The thread stops when every handle is gone.
 #[derive(Clone)]
@@ -53,19 +59,24 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a connection to the database file at `path` (already migrated, in WAL mode) and
-    /// starts the writer thread on it, and the thread that flushes its log.
-    pub fn spawn(path: &Path) -> anyhow::Result<Writer> {
+    /// starts the writer thread on it, and the thread that flushes its log. Stored events are
+    /// queued for the destinations of `relay` in their own transaction, and the relay is woken
+    /// once they are on disk.
+    pub fn spawn(path: &Path, relay: Relay) -> anyhow::Result<Writer> {
         let conn = open(path)?;
         let log = wal_path(path);
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (to_flush, flushes) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("ingest-flush".into())
-            .spawn(move || flush(&log, flushes))
+            .spawn({
+                let relay = relay.clone();
+                move || flush(&log, flushes, &relay)
+            })
             .context("starting the ingest flush thread")?;
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || run(conn, queue, to_flush))
+            .spawn(move || run(conn, queue, to_flush, &relay))
             .context("starting the ingest writer thread")?;
         Ok(Writer { jobs })
     }
@@ -106,6 +117,7 @@ fn run(
     mut conn: Connection,
     mut queue: mpsc::Receiver<Job>,
     to_flush: std_mpsc::Sender<Committed>,
+    relay: &Relay,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
@@ -117,10 +129,19 @@ fn run(
             }
         }
 
-        let results = commit_batch(&mut conn, &batch);
+        let results = commit_batch(&mut conn, &batch, relay);
         tracing::trace!(events = batch.len(), "ingest batch committed");
-        let committed = batch.drain(..).map(|job| job.reply).zip(results).collect();
-        if to_flush.send(committed).is_err() {
+        let relay_jobs = results
+            .iter()
+            .any(|r| matches!(r, Ok(Recorded::Stored { relayed: true, .. })));
+        let replies = batch.drain(..).map(|job| job.reply).zip(results).collect();
+        if to_flush
+            .send(Committed {
+                replies,
+                relay_jobs,
+            })
+            .is_err()
+        {
             // The flush thread only stops by panicking; its handlers have been told (Stopped).
             return;
         }
@@ -129,7 +150,7 @@ fn run(
 
 /// Flushes the log for every batch committed so far, then answers those batches' handlers.
 /// Batches that arrive during a flush share the next one.
-fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>) {
+fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay) {
     while let Ok(first) = flushes.recv() {
         let mut pending = vec![first];
         pending.extend(flushes.try_iter());
@@ -141,7 +162,10 @@ fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>) {
         if let Err(error) = &flushed {
             tracing::error!(%error, log = %log.display(), "flushing the ingest log failed");
         }
-        for (reply, result) in pending.into_iter().flatten() {
+        if flushed.is_ok() && pending.iter().any(|c| c.relay_jobs) {
+            relay.notify();
+        }
+        for (reply, result) in pending.into_iter().flat_map(|c| c.replies) {
             let result = match &flushed {
                 Ok(()) => result,
                 Err(error) => Err(WriteError::Flush(error.clone())),
@@ -154,12 +178,16 @@ fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>) {
 
 /// Writes the whole batch in one transaction. If anything in it fails, the batch is rolled back
 /// and each event is written in a transaction of its own, so one bad event fails alone.
-fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<Recorded, WriteError>> {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    relay: &Relay,
+) -> Vec<Result<Recorded, WriteError>> {
     let together = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let recorded = batch
             .iter()
-            .map(|job| record(&tx, &job.event))
+            .map(|job| record(&tx, &job.event, relay))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok::<_, rusqlite::Error>(recorded)
@@ -172,16 +200,20 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<Recorded, Wr
             tracing::warn!(%error, events = batch.len(), "ingest batch failed; writing its events one by one");
             batch
                 .iter()
-                .map(|job| commit_one(conn, &job.event))
+                .map(|job| commit_one(conn, &job.event, relay))
                 .collect()
         }
     }
 }
 
-fn commit_one(conn: &mut Connection, event: &NewEvent) -> Result<Recorded, WriteError> {
+fn commit_one(
+    conn: &mut Connection,
+    event: &NewEvent,
+    relay: &Relay,
+) -> Result<Recorded, WriteError> {
     let result = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded = record(&tx, event)?;
+        let recorded = record(&tx, event, relay)?;
         tx.commit()?;
         Ok(recorded)
     })();
@@ -193,8 +225,13 @@ fn failed(event: &NewEvent, error: rusqlite::Error) -> WriteError {
     WriteError::Database(Arc::new(error))
 }
 
-/// Stores one event with its review item change and history entry, unless it is a duplicate.
-fn record(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> rusqlite::Result<Recorded> {
+/// Stores one event with its review item change, relay jobs and history entry, unless it is a
+/// duplicate.
+fn record(
+    tx: &rusqlite::Transaction<'_>,
+    event: &NewEvent,
+    relay: &Relay,
+) -> rusqlite::Result<Recorded> {
     let categories = serde_json::to_string(&event.categories)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let inserted: Option<i64> = tx
@@ -242,8 +279,19 @@ fn record(tx: &rusqlite::Transaction<'_>, event: &NewEvent) -> rusqlite::Result<
             event.received_at
         ])?;
     }
+    let mut relayed = false;
+    for route in relay.for_event(&event.event_type, event.score, &event.categories) {
+        tx.prepare_cached(ENQUEUE_EVENT_SQL)?.execute(params![
+            route.name,
+            event.event_type,
+            row_id,
+            event.reference_id,
+            event.received_at
+        ])?;
+        relayed = true;
+    }
     append(tx, event.received_entry())?;
-    Ok(Recorded::Stored { queued })
+    Ok(Recorded::Stored { queued, relayed })
 }
 
 fn append(tx: &rusqlite::Transaction<'_>, entry: NewEntry<'_>) -> rusqlite::Result<()> {

@@ -17,6 +17,8 @@ pub const OTHER_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub struct TestApp {
     pub router: Router,
     pub pool: SqlitePool,
+    pub settings: moddesk::config::Settings,
+    pub relay: app::relay::Relay,
     _dir: TempDir,
 }
 
@@ -51,12 +53,15 @@ impl TestApp {
         adjust(&mut raw);
         let settings = raw.validate().unwrap();
         let pool = moddesk::db::open(&settings.database_url).await.unwrap();
-        let router = moddesk::startup::build_router(&settings, pool.clone(), setup)
+        let relay = moddesk::startup::relay_for(&settings);
+        let router = moddesk::startup::build_router(&settings, pool.clone(), setup, &relay)
             .await
             .unwrap();
         TestApp {
             router,
             pool,
+            settings,
+            relay,
             _dir: dir,
         }
     }

@@ -6,3 +6,4 @@ mod helpers;
 mod ingest;
 mod ingest_rules;
 mod python_signer;
+mod relay;

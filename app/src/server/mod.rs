@@ -7,6 +7,7 @@ pub use setup::SetupGate;
 
 use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
+use crate::relay::Relay;
 use leptos::prelude::*;
 use sqlx::SqlitePool;
 use std::fmt::Display;
@@ -18,12 +19,14 @@ use tower_sessions::Session;
 pub struct ServerState {
     pub pool: SqlitePool,
     pub setup: SetupGate,
+    pub relay: Relay,
 }
 
 /// A server function's view of its request: the shared state and the caller's session.
 pub struct Ctx {
     pub pool: SqlitePool,
     pub setup: SetupGate,
+    pub relay: Relay,
     pub session: Session,
 }
 
@@ -43,6 +46,7 @@ impl Ctx {
         Ok(Ctx {
             pool: state.pool,
             setup: state.setup,
+            relay: state.relay,
             session,
         })
     }

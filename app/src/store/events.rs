@@ -30,8 +30,9 @@ pub struct NewEvent {
 /// What storing an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
-    /// First delivery of this event id: stored.
-    Stored { queued: bool },
+    /// First delivery of this event id: stored; `queued` for review, `relayed` to at least one
+    /// destination.
+    Stored { queued: bool, relayed: bool },
     /// The id was already stored with the same body: nothing written.
     Duplicate,
     /// The id was already stored with a different body: the first body is kept, the mismatch is

@@ -1,7 +1,9 @@
 //! Review items: content the upstream sent for human review, and the decisions on it.
 
 use crate::model::{CategoryScore, Decision, DecisionRow, ItemDetail, QueueRow, Resolution};
+use crate::relay::{TOPIC_RESOLVED, resolved_payload};
 use crate::store::history::{self, NewEntry, kind};
+use crate::store::relay_jobs;
 use crate::store::{format_duration_ms, format_time_ms};
 use sqlx::{FromRow, SqlitePool};
 
@@ -148,9 +150,14 @@ pub struct NewDecision<'a> {
     pub at: i64,
 }
 
-/// Resolves an open item and appends the history entry, in one transaction. Only an open item
-/// can be decided; a second decision is refused, never overwrites the first.
-pub async fn decide(pool: &SqlitePool, d: NewDecision<'_>) -> Result<String, DecideError> {
+/// Resolves an open item, appends the history entry and queues a `review.resolved` message for
+/// each destination in `resolved_to`, in one transaction. Only an open item can be decided; a
+/// second decision is refused, never overwrites the first.
+pub async fn decide(
+    pool: &SqlitePool,
+    d: NewDecision<'_>,
+    resolved_to: &[String],
+) -> Result<String, DecideError> {
     let mut tx = pool.begin().await?;
 
     let reference_id: Option<String> = sqlx::query_scalar(
@@ -193,6 +200,26 @@ pub async fn decide(pool: &SqlitePool, d: NewDecision<'_>) -> Result<String, Dec
         },
     )
     .await?;
+
+    let payload = resolved_payload(
+        d.item_id,
+        &reference_id,
+        d.decision.as_str(),
+        d.note,
+        d.reviewer_name,
+        d.at,
+    );
+    for destination in resolved_to {
+        relay_jobs::enqueue_payload(
+            &mut tx,
+            destination,
+            TOPIC_RESOLVED,
+            Some(&reference_id),
+            &payload,
+            d.at,
+        )
+        .await?;
+    }
 
     tx.commit().await?;
     Ok(reference_id)

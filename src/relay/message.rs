@@ -1,0 +1,295 @@
+//! What each kind of destination receives. An event or decision is first summed up once
+//! ([`Summary`]); Slack and Discord render the summary within their size limits, while `http`
+//! receivers get the JSON itself.
+
+use app::relay::{TOPIC_RESOLVED, TOPIC_TEST};
+use app::store::format_time_ms;
+use app::store::relay_jobs::EventFacts;
+use serde_json::{Value, json};
+
+/// What a job is about.
+pub enum Subject<'a> {
+    /// An upstream event, as stored.
+    Event(&'a EventFacts),
+    /// A decision or test message: its topic and JSON payload.
+    Payload { topic: &'a str, payload: &'a Value },
+}
+
+/// The facts of a message, before a destination's format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub title: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub excerpt: Option<String>,
+    /// Where the item is in moddesk.
+    pub link: Option<String>,
+}
+
+const EXCERPT_CHARS: usize = 300;
+const TOP_CATEGORIES: usize = 3;
+
+impl Summary {
+    pub fn of(subject: &Subject<'_>, public_url: &str) -> Summary {
+        let item_link = |id: i64| format!("{public_url}/items/{id}");
+        match subject {
+            Subject::Event(e) => {
+                let label = match e.event_type.as_str() {
+                    "moderation.review" => "Review needed",
+                    "moderation.blocked" => "Blocked",
+                    other => other,
+                };
+                let mut categories = e.categories.clone();
+                categories.sort_by(|a, b| b.score.total_cmp(&a.score));
+                let top = categories
+                    .iter()
+                    .take(TOP_CATEGORIES)
+                    .map(|c| format!("{} {:.2}", c.name, c.score))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Summary {
+                    title: format!("{label}: {}", e.reference_id),
+                    fields: vec![
+                        ("Event", e.event_type.clone()),
+                        ("Action", e.action.clone()),
+                        ("Score", format!("{:.2}", e.score)),
+                        (
+                            "Categories",
+                            if top.is_empty() { "none".into() } else { top },
+                        ),
+                        ("Reference", e.reference_id.clone()),
+                        ("Created", format_time_ms(e.created_at)),
+                    ],
+                    excerpt: e
+                        .excerpt
+                        .as_deref()
+                        .filter(|x| !x.trim().is_empty())
+                        .map(|x| truncate(x, EXCERPT_CHARS)),
+                    link: e.item_id.map(item_link),
+                }
+            }
+            Subject::Payload { topic, payload } => {
+                let data = &payload["data"];
+                let text = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
+                match *topic {
+                    TOPIC_RESOLVED => Summary {
+                        title: format!(
+                            "Decision: {} on {}",
+                            text("decision"),
+                            text("reference_id")
+                        ),
+                        fields: vec![
+                            ("Decision", text("decision")),
+                            ("Reviewer", text("reviewer")),
+                            ("Reason", non_empty(text("reason"))),
+                            ("Reference", text("reference_id")),
+                            ("Decided", text("decided_at")),
+                        ],
+                        excerpt: None,
+                        link: data["item_id"].as_i64().map(item_link),
+                    },
+                    TOPIC_TEST => Summary {
+                        title: "Test message from moddesk".into(),
+                        fields: vec![("Destination", text("destination"))],
+                        excerpt: Some(text("message")),
+                        link: Some(public_url.to_owned()),
+                    },
+                    other => Summary {
+                        title: other.to_owned(),
+                        fields: Vec::new(),
+                        excerpt: None,
+                        link: None,
+                    },
+                }
+            }
+        }
+    }
+
+    /// One line for notifications and clients that show no blocks or embeds.
+    pub fn plain_text(&self) -> String {
+        let facts = self
+            .fields
+            .iter()
+            .map(|(name, value)| format!("{}: {value}", name.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut text = format!("[moddesk] {} ({facts})", self.title);
+        if let Some(link) = &self.link {
+            text.push(' ');
+            text.push_str(link);
+        }
+        text
+    }
+}
+
+fn non_empty(text: String) -> String {
+    if text.trim().is_empty() {
+        "none given".into()
+    } else {
+        text
+    }
+}
+
+/// The first `max` characters of `text`, ending in `…` when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Slack's mrkdwn treats `&`, `<` and `>` as markup.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A Slack incoming-webhook message: Block Kit blocks plus the plain `text` fallback.
+/// Limits: header 150 characters, section text 3,000, at most 10 fields of 2,000.
+pub fn slack(summary: &Summary) -> Value {
+    let fields: Vec<Value> = summary
+        .fields
+        .iter()
+        .take(10)
+        .map(|(name, value)| {
+            json!({"type": "mrkdwn", "text": truncate(&format!("*{name}*\n{}", slack_escape(value)), 2000)})
+        })
+        .collect();
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&summary.title, 150)}}),
+        json!({"type": "section", "fields": fields}),
+    ];
+    if let Some(excerpt) = &summary.excerpt {
+        let quoted = format!("> {}", slack_escape(excerpt).replace('\n', "\n> "));
+        blocks.push(
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&quoted, 3000)}}),
+        );
+    }
+    if let Some(link) = &summary.link {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open in moddesk>")}}));
+    }
+    json!({"text": truncate(&summary.plain_text(), 3000), "blocks": blocks})
+}
+
+/// Discord's limits for one embed: title 256, description 4,096, 25 fields of name 256 and value
+/// 1,024, and 6,000 characters in all; message content 2,000.
+pub fn discord(summary: &Summary) -> Value {
+    let title = truncate(&summary.title, 256);
+    let description = summary
+        .excerpt
+        .as_deref()
+        .map(|x| truncate(x, 4096))
+        .unwrap_or_default();
+    let fields: Vec<(String, String)> = summary
+        .fields
+        .iter()
+        .take(25)
+        .map(|(name, value)| (truncate(name, 256), truncate(value, 1024)))
+        .collect();
+
+    // The sum of title, description and fields stays within 6,000: the description gives way.
+    let fixed: usize = title.chars().count()
+        + fields
+            .iter()
+            .map(|(n, v)| n.chars().count() + v.chars().count())
+            .sum::<usize>();
+    let description = truncate(&description, 6000usize.saturating_sub(fixed));
+
+    let mut embed = json!({
+        "title": title,
+        "color": 0xD9_77_06,
+        "fields": fields
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value, "inline": true}))
+            .collect::<Vec<_>>(),
+    });
+    if !description.is_empty() {
+        embed["description"] = json!(description);
+    }
+    if let Some(link) = &summary.link {
+        embed["url"] = json!(link);
+    }
+    json!({"content": truncate(&summary.plain_text(), 2000), "embeds": [embed]})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::CategoryScore;
+
+    fn facts(excerpt: &str) -> EventFacts {
+        EventFacts {
+            event_id: "evt_1".into(),
+            event_type: "moderation.review".into(),
+            reference_id: "post-9".into(),
+            action: "review".into(),
+            score: 0.91,
+            categories: vec![
+                CategoryScore {
+                    name: "spam".into(),
+                    score: 0.2,
+                },
+                CategoryScore {
+                    name: "self-harm".into(),
+                    score: 0.91,
+                },
+            ],
+            excerpt: Some(excerpt.into()),
+            created_at: 0,
+            body: b"{}".to_vec(),
+            item_id: Some(7),
+        }
+    }
+
+    #[test]
+    fn summary_puts_top_categories_first_and_links_the_item() {
+        let summary = Summary::of(&Subject::Event(&facts("hi")), "https://md.example");
+
+        assert_eq!(summary.title, "Review needed: post-9");
+        assert!(
+            summary
+                .fields
+                .contains(&("Categories", "self-harm 0.91, spam 0.20".into()))
+        );
+        assert_eq!(summary.link.as_deref(), Some("https://md.example/items/7"));
+    }
+
+    #[test]
+    fn slack_escapes_markup_and_keeps_a_text_fallback() {
+        let message = slack(&Summary::of(&Subject::Event(&facts("<b>&")), "https://md"));
+
+        assert!(message["text"].as_str().unwrap().contains("post-9"));
+        let text = message.to_string();
+        assert!(text.contains("&lt;b&gt;&amp;"), "{text}");
+    }
+
+    #[test]
+    fn discord_stays_within_its_limits() {
+        let huge = "x".repeat(20_000);
+        let mut summary = Summary::of(&Subject::Event(&facts(&huge)), "https://md");
+        summary.title = "t".repeat(1000);
+        summary.fields.push(("Long", "v".repeat(5000)));
+
+        let message = discord(&summary);
+
+        let embed = &message["embeds"][0];
+        let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+        assert!(len(&message["content"]) <= 2000);
+        assert!(len(&embed["title"]) <= 256);
+        let fields = embed["fields"].as_array().unwrap();
+        assert!(
+            fields
+                .iter()
+                .all(|f| len(&f["value"]) <= 1024 && len(&f["name"]) <= 256)
+        );
+        let total = len(&embed["title"])
+            + len(&embed["description"])
+            + fields
+                .iter()
+                .map(|f| len(&f["name"]) + len(&f["value"]))
+                .sum::<usize>();
+        assert!(total <= 6000, "{total}");
+    }
+}
