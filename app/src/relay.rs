@@ -64,6 +64,18 @@ impl Route {
                     .any(|c| self.categories.iter().any(|wanted| wanted == &c.name)))
     }
 
+    /// The rule in words, for the Deliveries page.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![self.topics.join(", ")];
+        if !self.categories.is_empty() {
+            parts.push(format!("categories {}", self.categories.join(", ")));
+        }
+        if let Some(min) = self.min_score {
+            parts.push(format!("score ≥ {min:.2}"));
+        }
+        parts.join(" · ")
+    }
+
     /// Whether this destination wants messages of `topic` at all.
     pub fn wants_topic(&self, topic: &str) -> bool {
         self.topics.iter().any(|t| t == "*" || t == topic)

@@ -3,8 +3,8 @@
 use crate::api::auth::{CreateFirstAdmin, Login, Logout, get_current_user};
 use crate::components::layout::Layout;
 use crate::pages::{
-    decisions::DecisionsPage, history::HistoryPage, inbox::InboxPage, item::ItemPage,
-    login::LoginPage, not_found::NotFound, queue::QueuePage, setup::SetupPage,
+    decisions::DecisionsPage, deliveries::DeliveriesPage, history::HistoryPage, inbox::InboxPage,
+    item::ItemPage, login::LoginPage, not_found::NotFound, queue::QueuePage, setup::SetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/decisions") view=DecisionsPage ssr=SsrMode::Async />
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/deliveries") view=DeliveriesPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 </Routes>

@@ -320,6 +320,29 @@ fn only_admins_see_the_dead_letter_inbox() {
         assert_eq!(as_reviewer.status, StatusCode::FORBIDDEN);
         assert_eq!(as_admin.status, StatusCode::OK, "{}", as_admin.body);
         assert!(as_admin.body.contains("not an event"), "{}", as_admin.body);
+
+        for (path, form) in [
+            ("/api/deliveries", ""),
+            ("/api/deliveries_retry", "job_id=1"),
+            ("/api/deliveries_test", "destination=team"),
+        ] {
+            let anonymous = app.send(form_post(path, form, None)).await;
+            let as_reviewer = app.send(form_post(path, form, Some(&reviewer))).await;
+            assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
+            assert_eq!(as_reviewer.status, StatusCode::FORBIDDEN, "{path}");
+        }
+        let as_admin = app
+            .send(form_post("/api/deliveries", "", Some(&root)))
+            .await;
+        assert_eq!(as_admin.status, StatusCode::OK, "{}", as_admin.body);
+        let unknown = app
+            .send(form_post(
+                "/api/deliveries_test",
+                "destination=nowhere",
+                Some(&root),
+            ))
+            .await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
     })
 }
 

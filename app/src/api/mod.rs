@@ -2,6 +2,7 @@
 //! or writes anything; hiding a button in the page is never the check.
 
 pub mod auth;
+pub mod deliveries;
 pub mod history;
 pub mod inbox;
 pub mod review;

@@ -22,7 +22,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <A href="/" exact=true>"Queue"</A>
                                     <A href="/decisions">"Decisions"</A>
                                     <A href="/history">"History"</A>
-                                    {is_admin(&user).then(|| view! { <A href="/inbox">"Inbox"</A> })}
+                                    {is_admin(&user).then(|| view! {
+                                        <A href="/inbox">"Inbox"</A>
+                                        <A href="/deliveries">"Deliveries"</A>
+                                    })}
                                 </nav>
                                 <div class="whoami">
                                     <span>{user.name} " · " {user.role.as_str()}</span>

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod decisions;
+pub mod deliveries;
 pub mod history;
 pub mod inbox;
 pub mod item;
