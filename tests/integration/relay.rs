@@ -6,7 +6,6 @@ use app::store::relay_jobs;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use moddesk::config::RawConfig;
 use moddesk::ingest::signature::{SignedHeaders, Verifier, WebhookSecret};
 use moddesk::relay::destination::RawDestination;
 use moddesk::relay::{Clock, Worker};
@@ -129,18 +128,20 @@ fn destination(name: &str, kind: &str, url: &str, events: &[&str]) -> RawDestina
     }
 }
 
-async fn app_with(
-    destinations: Vec<RawDestination>,
-    adjust: impl FnOnce(&mut RawConfig),
-) -> TestApp {
+/// An app relaying to `destinations`, with two retries (5 s, 30 s) and a 1 s timeout.
+async fn app_with(destinations: Vec<RawDestination>) -> TestApp {
     TestApp::with_config(|raw| {
         raw.destination = destinations;
         raw.relay_retry_secs = vec![5, 30];
         raw.relay_timeout_secs = 1;
         raw.public_url = "https://moddesk.example".into();
-        adjust(raw);
     })
     .await
+}
+
+/// An app relaying the default topics to one destination of `kind` named `team`.
+async fn app_sending_to(kind: &str, fake: &FakeDestination) -> TestApp {
+    app_with(vec![destination("team", kind, &fake.url, &[])]).await
 }
 
 fn worker(app: &TestApp, clock: Arc<dyn Clock>) -> Worker {
@@ -190,14 +191,11 @@ fn events_are_routed_and_shaped_for_each_destination() {
         );
         let mut self_harm = destination("self-harm", "slack", &slack.url, &["moderation.review"]);
         self_harm.categories = vec!["self-harm".into()];
-        let app = app_with(
-            vec![
-                self_harm,
-                destination("blocks", "discord", &discord.url, &["moderation.blocked"]),
-                destination("internal", "http", &internal.url, &["*"]),
-            ],
-            |_| {},
-        )
+        let app = app_with(vec![
+            self_harm,
+            destination("blocks", "discord", &discord.url, &["moderation.blocked"]),
+            destination("internal", "http", &internal.url, &["*"]),
+        ])
         .await;
 
         deliver(&app, "evt_1", "moderation.review", "post-1", "self-harm").await;
@@ -270,11 +268,7 @@ fn failures_are_retried_on_schedule_and_retry_after_is_honoured() {
             ..answer(429, "slow down")
         };
         let fake = FakeDestination::start(vec![answer(500, "boom"), limited]).await;
-        let app = app_with(
-            vec![destination("internal", "http", &fake.url, &[])],
-            |_| {},
-        )
-        .await;
+        let app = app_sending_to("http", &fake).await;
         let clock = ManualClock::new();
         let relay = worker(&app, clock.clone());
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
@@ -312,7 +306,7 @@ fn refusals_go_dead_at_once_and_can_be_retried() {
             )
         };
         let fake = FakeDestination::start(vec![html]).await;
-        let app = app_with(vec![destination("team", "slack", &fake.url, &[])], |_| {}).await;
+        let app = app_sending_to("slack", &fake).await;
         let clock = ManualClock::new();
         let relay = worker(&app, clock.clone());
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
@@ -341,11 +335,7 @@ fn out_of_retries_the_job_is_dead_and_the_history_says_why() {
     run(async {
         let fake =
             FakeDestination::start(vec![answer(502, ""), answer(502, ""), answer(502, "")]).await;
-        let app = app_with(
-            vec![destination("internal", "http", &fake.url, &[])],
-            |_| {},
-        )
-        .await;
+        let app = app_sending_to("http", &fake).await;
         let clock = ManualClock::new();
         let relay = worker(&app, clock.clone());
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
@@ -375,13 +365,10 @@ fn a_hanging_destination_does_not_hold_up_the_others() {
         };
         let stuck = FakeDestination::start(vec![hang]).await;
         let fine = FakeDestination::start(vec![]).await;
-        let app = app_with(
-            vec![
-                destination("stuck", "http", &stuck.url, &[]),
-                destination("fine", "http", &fine.url, &[]),
-            ],
-            |_| {},
-        )
+        let app = app_with(vec![
+            destination("stuck", "http", &stuck.url, &[]),
+            destination("fine", "http", &fine.url, &[]),
+        ])
         .await;
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
 
@@ -404,7 +391,7 @@ fn a_hanging_destination_does_not_hold_up_the_others() {
 fn slack_messages_are_paced_not_refused() {
     run(async {
         let fake = FakeDestination::start(vec![]).await;
-        let app = app_with(vec![destination("team", "slack", &fake.url, &[])], |_| {}).await;
+        let app = app_sending_to("slack", &fake).await;
         for n in 0..3 {
             deliver(
                 &app,
@@ -432,11 +419,7 @@ fn slack_messages_are_paced_not_refused() {
 fn racing_workers_send_each_job_once() {
     run(async {
         let fake = FakeDestination::start(vec![]).await;
-        let app = app_with(
-            vec![destination("internal", "http", &fake.url, &[])],
-            |_| {},
-        )
-        .await;
+        let app = app_sending_to("http", &fake).await;
         for n in 0..40 {
             deliver(
                 &app,
@@ -470,11 +453,7 @@ fn racing_workers_send_each_job_once() {
 fn a_destination_down_for_a_while_gets_everything_once_after_a_restart() {
     run(async {
         let fake = FakeDestination::start(vec![answer(503, "down"); 5]).await;
-        let app = app_with(
-            vec![destination("internal", "http", &fake.url, &[])],
-            |_| {},
-        )
-        .await;
+        let app = app_sending_to("http", &fake).await;
         let clock = ManualClock::new();
         for n in 0..5 {
             deliver(
@@ -516,15 +495,12 @@ fn a_destination_down_for_a_while_gets_everything_once_after_a_restart() {
 fn decisions_are_relayed_as_review_resolved() {
     run(async {
         let fake = FakeDestination::start(vec![]).await;
-        let app = app_with(
-            vec![destination(
-                "product",
-                "http",
-                &fake.url,
-                &["review.resolved"],
-            )],
-            |_| {},
-        )
+        let app = app_with(vec![destination(
+            "product",
+            "http",
+            &fake.url,
+            &["review.resolved"],
+        )])
         .await;
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
         assert_eq!(
@@ -532,7 +508,6 @@ fn decisions_are_relayed_as_review_resolved() {
             0,
             "events are not wanted here"
         );
-        app.text("SELECT 'x'").await;
         sqlx::query("INSERT INTO users (name, password_hash, role, created_at) VALUES ('alice', 'x', 'reviewer', 0)")
             .execute(&app.pool)
             .await
