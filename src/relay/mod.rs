@@ -24,6 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Relay attempts by `destination` and `outcome` (`delivered`, `retry`, `dead`), at `/metrics`.
+pub const ATTEMPTS: &str = "moddesk_relay_attempts_total";
 /// How often an idle lane looks for due jobs when nothing woke it.
 const POLL: Duration = Duration::from_secs(1);
 /// Extra lease time beyond the requests themselves.
@@ -198,6 +200,13 @@ impl Inner {
             },
         };
 
+        let label = match &outcome {
+            Outcome::Delivered { .. } => "delivered",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Dead { .. } => "dead",
+        };
+        metrics::counter!(ATTEMPTS, "destination" => lane.name().to_owned(), "outcome" => label)
+            .increment(1);
         match &outcome {
             Outcome::Delivered { status } => {
                 tracing::info!(

@@ -318,6 +318,20 @@ fn refusals_go_dead_at_once_and_can_be_retried() {
             error.as_deref(),
             Some("HTTP 400, an HTML page: Bad request")
         );
+        let metrics = app
+            .send(
+                axum::http::Request::get("/metrics")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(
+            metrics
+                .body
+                .contains(r#"moddesk_relay_attempts_total{destination="team",outcome="dead"}"#),
+            "{}",
+            metrics.body
+        );
 
         let job = app.count("SELECT id FROM relay_jobs").await;
         assert!(
