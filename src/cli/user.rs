@@ -20,18 +20,82 @@ pub enum UserCommand {
         #[arg(long, default_value = "reviewer")]
         role: String,
     },
+    /// Set a new password. Prompts for it, or reads one line from standard input when it is not
+    /// a terminal.
+    Passwd { name: String },
+    /// Give a user another role: reviewer, manager or admin.
+    Role { name: String, role: String },
+    /// Disable a user: they cannot log in, and their open sessions stop working at once.
+    Disable { name: String },
+    /// Let a disabled user log in again.
+    Enable { name: String },
+    /// List every user with role and state.
+    List,
 }
 
 pub async fn run(command: UserCommand, settings: &Settings) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { name, role } => add(settings, &name, &role).await,
+        UserCommand::Passwd { name } => {
+            let secret = read_password()?;
+            password::check_new(&secret).map_err(anyhow::Error::msg)?;
+            let hash = password::hash(SecretString::from(secret))
+                .await
+                .map_err(anyhow::Error::msg)
+                .context("hashing the password")?;
+            apply(
+                settings,
+                &name,
+                users::Change::Password(&hash),
+                "New password set",
+            )
+            .await
+        }
+        UserCommand::Role { name, role } => {
+            let role = parse_role(&role)?;
+            apply(settings, &name, users::Change::Role(role), "Role changed").await
+        }
+        UserCommand::Disable { name } => {
+            apply(settings, &name, users::Change::Disabled(true), "Disabled").await
+        }
+        UserCommand::Enable { name } => {
+            apply(settings, &name, users::Change::Disabled(false), "Enabled").await
+        }
+        UserCommand::List => list(settings).await,
     }
 }
 
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    Role::parse(role)
+        .with_context(|| format!("role: {role:?} is not one of reviewer, manager, admin"))
+}
+
+async fn apply(
+    settings: &Settings,
+    name: &str,
+    change: users::Change<'_>,
+    done: &str,
+) -> anyhow::Result<()> {
+    let pool = crate::db::open(&settings.database_url).await?;
+    if !users::change(&pool, name, change, "cli", now_ms()).await? {
+        bail!("there is no user named {name:?}");
+    }
+    println!("{done}: {name}.");
+    Ok(())
+}
+
+async fn list(settings: &Settings) -> anyhow::Result<()> {
+    let pool = crate::db::open(&settings.database_url).await?;
+    for user in users::list(&pool).await? {
+        let state = if user.disabled { "disabled" } else { "active" };
+        let created = app::store::format_time_ms(user.created_at);
+        println!("{}\t{}\t{state}\tsince {created}", user.name, user.role);
+    }
+    Ok(())
+}
+
 async fn add(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> {
-    let Some(role) = Role::parse(role) else {
-        bail!("--role: {role:?} is not one of reviewer, manager, admin");
-    };
+    let role = parse_role(role)?;
     let name = app::api::auth::validate_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = read_password()?;
     password::check_new(&secret).map_err(anyhow::Error::msg)?;

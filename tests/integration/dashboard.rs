@@ -32,7 +32,7 @@ async fn add_user(app: &TestApp, name: &str) {
     users::create(&app.pool, user, false).await.unwrap();
 }
 
-fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
+pub(crate) fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, ORIGIN)
@@ -44,7 +44,7 @@ fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
 }
 
 /// Logs in and returns the session cookie (`name=value`).
-async fn log_in(app: &TestApp, name: &str, password: &str) -> Option<String> {
+pub(crate) async fn log_in(app: &TestApp, name: &str, password: &str) -> Option<String> {
     let reply = app
         .send(form_post(
             "/api/login",

@@ -1,5 +1,6 @@
 //! Integration tests: the whole router in-process, each test on its own SQLite database.
 
+mod cli;
 mod crash;
 mod dashboard;
 mod helpers;

@@ -13,6 +13,10 @@ pub mod kind {
     pub const LOGIN_FAILED: &str = "auth.login_failed";
     pub const LOGOUT: &str = "auth.logout";
     pub const USER_CREATED: &str = "user.created";
+    pub const USER_PASSWORD: &str = "user.password_changed";
+    pub const USER_ROLE: &str = "user.role_changed";
+    pub const USER_DISABLED: &str = "user.disabled";
+    pub const USER_ENABLED: &str = "user.enabled";
 }
 
 /// An entry to append.

@@ -116,3 +116,85 @@ pub async fn by_id(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<UserRecord
         .fetch_optional(pool)
         .await
 }
+
+/// A change to an existing user.
+pub enum Change<'a> {
+    Password(&'a str),
+    Role(Role),
+    Disabled(bool),
+}
+
+/// Applies `change` to the user `name` and records it in the history (never the hash). Returns
+/// whether there was such a user. A disabled user loses access on their next request, since
+/// every request looks the user up again.
+pub async fn change(
+    pool: &SqlitePool,
+    name: &str,
+    change: Change<'_>,
+    actor: &str,
+    at: i64,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let (sql, value, history_kind, detail) = match &change {
+        Change::Password(hash) => (
+            "UPDATE users SET password_hash = ? WHERE name = ? RETURNING name",
+            hash.to_string(),
+            kind::USER_PASSWORD,
+            "changed the password of".to_owned(),
+        ),
+        Change::Role(role) => (
+            "UPDATE users SET role = ? WHERE name = ? RETURNING name",
+            role.as_str().to_owned(),
+            kind::USER_ROLE,
+            format!("gave role {role} to"),
+        ),
+        Change::Disabled(disabled) => (
+            "UPDATE users SET disabled = ? WHERE name = ? RETURNING name",
+            i64::from(*disabled).to_string(),
+            if *disabled {
+                kind::USER_DISABLED
+            } else {
+                kind::USER_ENABLED
+            },
+            if *disabled { "disabled" } else { "enabled" }.to_owned(),
+        ),
+    };
+    let stored_name: Option<String> = sqlx::query_scalar(sql)
+        .bind(value)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(stored_name) = stored_name else {
+        return Ok(false);
+    };
+
+    history::append(
+        &mut tx,
+        NewEntry {
+            at,
+            actor,
+            kind: history_kind,
+            reference_id: None,
+            detail: format!("{detail} user {stored_name}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A user as `moddesk user list` shows them.
+#[derive(FromRow)]
+pub struct UserSummary {
+    pub name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// Every user, by name.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<UserSummary>> {
+    sqlx::query_as("SELECT name, role, disabled, created_at FROM users ORDER BY name")
+        .fetch_all(pool)
+        .await
+}

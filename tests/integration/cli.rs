@@ -1,0 +1,120 @@
+//! `moddesk user …` run as a process against a test app's database.
+
+use crate::dashboard::{form_post, log_in};
+use crate::helpers::{TestApp, run};
+use axum::http::StatusCode;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const PASSWORD: &str = "a-long-enough-password";
+
+/// Runs `moddesk user <args>` on the app's database, with `stdin` as standard input.
+fn user(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moddesk"))
+        .arg("user")
+        .args(args)
+        .env("MODDESK_DATABASE_URL", &app.settings.database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn users_are_managed_from_the_shell() {
+    run(async {
+        let app = TestApp::new().await;
+        let password_line = format!("{PASSWORD}\n");
+        assert!(
+            user(&app, &["add", "carol"], &password_line)
+                .status
+                .success()
+        );
+
+        let promoted = user(&app, &["role", "carol", "manager"], "");
+        let new_password = user(&app, &["passwd", "carol"], "another-long-password\n");
+        let listed = user(&app, &["list"], "");
+
+        assert!(promoted.status.success() && new_password.status.success());
+        assert!(
+            stdout(&listed).starts_with("carol\tmanager\tactive"),
+            "{}",
+            stdout(&listed)
+        );
+        assert!(
+            log_in(&app, "carol", PASSWORD).await.is_none(),
+            "the old password is gone"
+        );
+        assert!(
+            log_in(&app, "carol", "another-long-password")
+                .await
+                .is_some()
+        );
+        let kinds = app
+            .text("SELECT group_concat(kind, ' ') FROM (SELECT kind FROM history WHERE kind LIKE 'user.%' ORDER BY id)")
+            .await;
+        assert_eq!(
+            kinds,
+            "user.created user.role_changed user.password_changed"
+        );
+    })
+}
+
+#[test]
+fn disabling_a_user_ends_their_session_at_once() {
+    run(async {
+        let app = TestApp::new().await;
+        user(&app, &["add", "dave"], &format!("{PASSWORD}\n"));
+        let cookie = log_in(&app, "dave", PASSWORD).await.unwrap();
+
+        assert!(user(&app, &["disable", "dave"], "").status.success());
+
+        let reply = app
+            .send(form_post("/api/open_queue", "", Some(&cookie)))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(log_in(&app, "dave", PASSWORD).await.is_none());
+        assert!(user(&app, &["enable", "dave"], "").status.success());
+        assert!(log_in(&app, "dave", PASSWORD).await.is_some());
+    })
+}
+
+#[test]
+fn bad_user_commands_fail_with_a_reason() {
+    run(async {
+        let app = TestApp::new().await;
+
+        let cases = [
+            (
+                vec!["role", "nobody", "admin"],
+                "there is no user named \"nobody\"",
+            ),
+            (
+                vec!["role", "nobody", "owner"],
+                "is not one of reviewer, manager, admin",
+            ),
+            (vec!["disable", "nobody"], "there is no user named"),
+            (vec!["passwd", "nobody"], "at least"),
+        ];
+
+        for (args, message) in cases {
+            let output = user(&app, &args, "short\n");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{args:?}");
+            assert!(stderr.contains(message), "{args:?}: {stderr}");
+        }
+    })
+}
