@@ -142,6 +142,19 @@ pub fn relay_for(settings: &Settings) -> Relay {
     )
 }
 
+/// Jobs queued for a destination that has since left the config are never sent; say so once.
+async fn warn_of_removed_destinations(pool: &SqlitePool, relay: &Relay) -> anyhow::Result<()> {
+    let counts = app::store::relay_jobs::counts(pool)
+        .await
+        .context("counting relay jobs")?;
+    for c in counts {
+        if c.pending > 0 && !relay.routes.iter().any(|r| r.name == c.destination) {
+            tracing::warn!(destination = %c.destination, pending = c.pending, "relay jobs wait for a destination that is no longer configured; they are not sent");
+        }
+    }
+    Ok(())
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let pool = crate::db::open(&settings.database_url).await?;
@@ -155,6 +168,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
 
     let relay = relay_for(&settings);
+    warn_of_removed_destinations(&pool, &relay).await?;
     let router = build_router(&settings, pool.clone(), setup, &relay).await?;
     Worker::new(
         pool.clone(),

@@ -110,11 +110,10 @@ impl Relay {
             .filter(move |r| r.wants_event(event_type, score, categories))
     }
 
-    /// Destinations that want reviewers' decisions.
-    pub fn resolved_to(&self) -> Vec<String> {
-        self.routes
-            .iter()
-            .filter(|r| r.wants_topic(TOPIC_RESOLVED))
+    /// Destinations that want a reviewer's decision on an item whose event had these facts:
+    /// a destination's categories and minimum score apply to decisions as to events.
+    pub fn resolved_to(&self, score: f64, categories: &[CategoryScore]) -> Vec<String> {
+        self.for_event(TOPIC_RESOLVED, score, categories)
             .map(|r| r.name.clone())
             .collect()
     }

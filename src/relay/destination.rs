@@ -66,7 +66,8 @@ pub fn validate(raw: &[RawDestination]) -> anyhow::Result<Vec<Destination>> {
         .enumerate()
         .map(|(i, d)| {
             let destination = check(d).with_context(|| format!("destination[{}]", i + 1))?;
-            if !names.insert(destination.route.name.clone()) {
+            // Names are compared without case: `Safety` and `safety` would read as one.
+            if !names.insert(destination.route.name.to_lowercase()) {
                 bail!(
                     "destination[{}].name: {:?} is used by another destination",
                     i + 1,

@@ -170,7 +170,7 @@ pub fn slack(summary: &Summary) -> Value {
     if let Some(link) = &summary.link {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open in moddesk>")}}));
     }
-    json!({"text": truncate(&summary.plain_text(), 3000), "blocks": blocks})
+    json!({"text": truncate(&slack_escape(&summary.plain_text()), 3000), "blocks": blocks})
 }
 
 /// Discord's limits for one embed: title 256, description 4,096, 25 fields of name 256 and value
@@ -211,7 +211,12 @@ pub fn discord(summary: &Summary) -> Value {
     if let Some(link) = &summary.link {
         embed["url"] = json!(link);
     }
-    json!({"content": truncate(&summary.plain_text(), 2000), "embeds": [embed]})
+    // No mention in an event or a note may ping anyone (@everyone, roles, users).
+    json!({
+        "content": truncate(&summary.plain_text(), 2000),
+        "embeds": [embed],
+        "allowed_mentions": {"parse": []},
+    })
 }
 
 #[cfg(test)]
@@ -263,6 +268,19 @@ mod tests {
         assert!(message["text"].as_str().unwrap().contains("post-9"));
         let text = message.to_string();
         assert!(text.contains("&lt;b&gt;&amp;"), "{text}");
+    }
+
+    #[test]
+    fn no_text_can_ping_or_link_on_its_own() {
+        let mut summary = Summary::of(&Subject::Event(&facts("x")), "https://md");
+        summary.title = "<!channel> @everyone <https://evil.example|click>".into();
+
+        let slack_text = slack(&summary)["text"].as_str().unwrap().to_owned();
+        let discord_message = discord(&summary);
+
+        assert!(slack_text.contains("&lt;!channel&gt;"), "{slack_text}");
+        assert!(!slack_text.contains("<https://evil"), "{slack_text}");
+        assert_eq!(discord_message["allowed_mentions"]["parse"], json!([]));
     }
 
     #[test]

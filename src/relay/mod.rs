@@ -244,8 +244,10 @@ impl Inner {
                 retry_after,
             } => match attempt::backoff(&self.settings.retry, job.attempts) {
                 Some(backoff) => {
-                    let wait = retry_after
-                        .map_or(backoff, |asked| asked.min(self.settings.max_retry_after));
+                    // The destination's wait is a floor: a short one (Slack says 1 s) must not
+                    // run through the schedule meant to last a day or more.
+                    let asked = retry_after.map(|a| a.min(self.settings.max_retry_after));
+                    let wait = asked.map_or(backoff, |asked| asked.max(backoff));
                     Outcome::Retry {
                         status,
                         error,

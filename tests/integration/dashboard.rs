@@ -331,10 +331,30 @@ fn only_admins_see_the_dead_letter_inbox() {
             assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
             assert_eq!(as_reviewer.status, StatusCode::FORBIDDEN, "{path}");
         }
+        sqlx::query(
+            "INSERT INTO relay_jobs (destination, topic, payload, status, next_at, created_at) \
+             VALUES ('gone', 'relay.test', '{}', 'dead', 0, 0)",
+        )
+        .execute(&app.pool)
+        .await
+        .unwrap();
         let as_admin = app
             .send(form_post("/api/deliveries", "", Some(&root)))
             .await;
         assert_eq!(as_admin.status, StatusCode::OK, "{}", as_admin.body);
+        assert!(
+            as_admin.body.contains("no longer configured"),
+            "{}",
+            as_admin.body
+        );
+        let orphan = app
+            .send(form_post("/api/deliveries_retry", "job_id=1", Some(&root)))
+            .await;
+        assert_eq!(orphan.status, StatusCode::CONFLICT, "{}", orphan.body);
+        let missing = app
+            .send(form_post("/api/deliveries_retry", "job_id=99", Some(&root)))
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
         let unknown = app
             .send(form_post(
                 "/api/deliveries_test",

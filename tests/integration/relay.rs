@@ -261,13 +261,17 @@ fn events_are_routed_and_shaped_for_each_destination() {
 }
 
 #[test]
-fn failures_are_retried_on_schedule_and_retry_after_is_honoured() {
+fn failures_are_retried_on_schedule_and_retry_after_is_a_floor() {
     run(async {
         let limited = Script {
-            headers: vec![("retry-after", "7")],
+            headers: vec![("retry-after", "120")],
             ..answer(429, "slow down")
         };
-        let fake = FakeDestination::start(vec![answer(500, "boom"), limited]).await;
+        let short = Script {
+            headers: vec![("retry-after", "1")],
+            ..answer(503, "busy")
+        };
+        let fake = FakeDestination::start(vec![short, limited]).await;
         let app = app_sending_to("http", &fake).await;
         let clock = ManualClock::new();
         let relay = worker(&app, clock.clone());
@@ -277,16 +281,16 @@ fn failures_are_retried_on_schedule_and_retry_after_is_honoured() {
         let next_at = app.count("SELECT next_at FROM relay_jobs").await - clock.now_ms();
         assert!(
             (4_000..=6_000).contains(&next_at),
-            "first retry after about 5 s, got {next_at} ms"
+            "a 1 s Retry-After still waits the scheduled 5 s, got {next_at} ms"
         );
         assert_eq!(relay.run_due().await, 0, "nothing is due before then");
 
         clock.advance(Duration::from_secs(6));
         relay.run_due().await;
         let next_at = app.count("SELECT next_at FROM relay_jobs").await - clock.now_ms();
-        assert_eq!(next_at, 7_000, "Retry-After decides the wait");
+        assert_eq!(next_at, 120_000, "a longer Retry-After is honoured");
 
-        clock.advance(Duration::from_secs(7));
+        clock.advance(Duration::from_secs(120));
         relay.run_due().await;
         assert_eq!(job_states(&app).await[0].0, "delivered");
         assert_eq!(fake.count(), 3);
@@ -506,15 +510,17 @@ fn a_destination_down_for_a_while_gets_everything_once_after_a_restart() {
 }
 
 #[test]
-fn decisions_are_relayed_as_review_resolved() {
+fn decisions_are_relayed_as_review_resolved_by_the_same_rules() {
     run(async {
         let fake = FakeDestination::start(vec![]).await;
-        let app = app_with(vec![destination(
-            "product",
-            "http",
-            &fake.url,
-            &["review.resolved"],
-        )])
+        let elsewhere = FakeDestination::start(vec![]).await;
+        let mut self_harm_only =
+            destination("safety", "http", &elsewhere.url, &["review.resolved"]);
+        self_harm_only.categories = vec!["self-harm".into()];
+        let app = app_with(vec![
+            destination("product", "http", &fake.url, &["review.resolved"]),
+            self_harm_only,
+        ])
         .await;
         deliver(&app, "evt_1", "moderation.review", "post-1", "spam").await;
         assert_eq!(
@@ -522,10 +528,13 @@ fn decisions_are_relayed_as_review_resolved() {
             0,
             "events are not wanted here"
         );
-        sqlx::query("INSERT INTO users (name, password_hash, role, created_at) VALUES ('alice', 'x', 'reviewer', 0)")
-            .execute(&app.pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO users (name, password_hash, role, created_at) \
+             VALUES ('alice', 'x', 'reviewer', 0)",
+        )
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
         let decision = app::store::review::NewDecision {
             item_id: 1,
@@ -535,16 +544,22 @@ fn decisions_are_relayed_as_review_resolved() {
             reviewer_name: "alice",
             at: now() * 1000,
         };
-        app::store::review::decide(&app.pool, decision, &app.relay.resolved_to())
+        let decided = app::store::review::decide(&app.pool, decision, &app.relay)
             .await
             .unwrap();
         worker(&app, ManualClock::new()).run_due().await;
 
+        assert!(decided.relayed);
         let message = fake.json(0);
         assert_eq!(message["type"], "review.resolved");
         assert_eq!(message["data"]["reference_id"], "post-1");
         assert_eq!(message["data"]["decision"], "remove");
         assert_eq!(message["data"]["reason"], "threatening");
         assert_eq!(message["data"]["reviewer"], "alice");
+        assert_eq!(
+            elsewhere.count(),
+            0,
+            "a spam decision is not for the self-harm channel"
+        );
     });
 }

@@ -22,22 +22,31 @@ pub async fn deliveries() -> Result<DeliveriesView, AppError> {
         let jobs = relay_jobs::recent(&ctx.pool, JOB_ROWS)
             .await
             .map_err(internal)?;
-        let destinations = ctx
-            .relay
-            .routes
+        let routes = &ctx.relay.routes;
+        let configured = routes.iter().map(|route| {
+            let count = counts.iter().find(|c| c.destination == route.name);
+            DestinationView {
+                name: route.name.clone(),
+                kind: route.kind.as_str().into(),
+                routing: route.describe(),
+                pending: count.map_or(0, |c| c.pending),
+                delivered: count.map_or(0, |c| c.delivered),
+                dead: count.map_or(0, |c| c.dead),
+            }
+        });
+        // Jobs of destinations removed from the config are shown, not hidden: they wait forever.
+        let removed = counts
             .iter()
-            .map(|route| {
-                let count = counts.iter().find(|c| c.destination == route.name);
-                DestinationView {
-                    name: route.name.clone(),
-                    kind: route.kind.as_str().into(),
-                    routing: route.describe(),
-                    pending: count.map_or(0, |c| c.pending),
-                    delivered: count.map_or(0, |c| c.delivered),
-                    dead: count.map_or(0, |c| c.dead),
-                }
-            })
-            .collect();
+            .filter(|c| !routes.iter().any(|r| r.name == c.destination))
+            .map(|c| DestinationView {
+                name: c.destination.clone(),
+                kind: "none".into(),
+                routing: "no longer configured: its jobs are not sent".into(),
+                pending: c.pending,
+                delivered: c.delivered,
+                dead: c.dead,
+            });
+        let destinations = configured.chain(removed).collect();
         Ok(DeliveriesView { destinations, jobs })
     })
     .await
@@ -52,6 +61,15 @@ pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
 
     respond(|ctx| async move {
         let user = ctx.require_role(Role::Admin).await?;
+        let destination = relay_jobs::destination_of(&ctx.pool, job_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound(format!("There is no job {job_id}.")))?;
+        if !ctx.relay.routes.iter().any(|r| r.name == destination) {
+            return Err(AppError::Conflict(format!(
+                "Destination {destination:?} is no longer configured, so job {job_id} cannot be sent."
+            )));
+        }
         let requeued = relay_jobs::requeue_dead(&ctx.pool, job_id, &user.name, now_ms())
             .await
             .map_err(internal)?;

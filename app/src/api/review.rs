@@ -68,10 +68,12 @@ pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), 
             reviewer_name: &user.name,
             at: now_ms(),
         };
-        let resolved_to = ctx.relay.resolved_to();
-        match review::decide(&ctx.pool, new, &resolved_to).await {
-            Ok(reference_id) => {
-                if !resolved_to.is_empty() {
+        match review::decide(&ctx.pool, new, &ctx.relay).await {
+            Ok(review::Decided {
+                reference_id,
+                relayed,
+            }) => {
+                if relayed {
                     ctx.relay.notify();
                 }
                 tracing::info!(item_id, %reference_id, decision = decision.as_str(), user = %user.name, "item decided");

@@ -65,6 +65,20 @@ pub async fn claim(
     lease_until: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<ClaimedJob>> {
+    // A read first: an idle destination polls often, and an UPDATE would take the write lock
+    // the ingest writer needs even when it changes nothing.
+    let due: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM relay_jobs WHERE destination = ? AND status = 'pending' \
+         AND next_at <= ? AND leased_until <= ?)",
+    )
+    .bind(destination)
+    .bind(now)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    if !due {
+        return Ok(Vec::new());
+    }
     sqlx::query_as(
         "UPDATE relay_jobs SET leased_until = ?3, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM relay_jobs WHERE destination = ?1 AND status = 'pending' \
@@ -220,6 +234,14 @@ pub async fn finish_attempt(
     )
     .await?;
     tx.commit().await
+}
+
+/// The destination of job `job_id`, if there is such a job.
+pub async fn destination_of(pool: &SqlitePool, job_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT destination FROM relay_jobs WHERE id = ?")
+        .bind(job_id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Puts a dead job back in the queue, due now, with its attempts reset. Returns whether there

@@ -1,7 +1,7 @@
 //! Review items: content the upstream sent for human review, and the decisions on it.
 
 use crate::model::{CategoryScore, Decision, DecisionRow, ItemDetail, QueueRow, Resolution};
-use crate::relay::{TOPIC_RESOLVED, resolved_payload};
+use crate::relay::{Relay, TOPIC_RESOLVED, resolved_payload};
 use crate::store::history::{self, NewEntry, kind};
 use crate::store::relay_jobs;
 use crate::store::{format_duration_ms, format_time_ms};
@@ -150,14 +150,21 @@ pub struct NewDecision<'a> {
     pub at: i64,
 }
 
+/// What recording a decision did.
+pub struct Decided {
+    pub reference_id: String,
+    /// Whether `review.resolved` messages were queued.
+    pub relayed: bool,
+}
+
 /// Resolves an open item, appends the history entry and queues a `review.resolved` message for
-/// each destination in `resolved_to`, in one transaction. Only an open item can be decided; a
+/// each destination of `relay` that wants it (by the item's event), in one transaction. Only an open item can be decided; a
 /// second decision is refused, never overwrites the first.
 pub async fn decide(
     pool: &SqlitePool,
     d: NewDecision<'_>,
-    resolved_to: &[String],
-) -> Result<String, DecideError> {
+    relay: &Relay,
+) -> Result<Decided, DecideError> {
     let mut tx = pool.begin().await?;
 
     let reference_id: Option<String> = sqlx::query_scalar(
@@ -209,7 +216,15 @@ pub async fn decide(
         d.reviewer_name,
         d.at,
     );
-    for destination in resolved_to {
+    let (score, categories): (f64, String) = sqlx::query_as(
+        "SELECT e.score, e.categories FROM review_items r JOIN events e ON e.id = r.event_id \
+         WHERE r.id = ?",
+    )
+    .bind(d.item_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let resolved_to = relay.resolved_to(score, &parse_categories(&categories));
+    for destination in &resolved_to {
         relay_jobs::enqueue_payload(
             &mut tx,
             destination,
@@ -222,7 +237,10 @@ pub async fn decide(
     }
 
     tx.commit().await?;
-    Ok(reference_id)
+    Ok(Decided {
+        reference_id,
+        relayed: !resolved_to.is_empty(),
+    })
 }
 
 #[derive(FromRow)]
