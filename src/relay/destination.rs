@@ -3,13 +3,21 @@
 //! appear in an error message or a log line.
 
 use anyhow::{Context, bail};
-use app::relay::{DEFAULT_TOPICS, Kind, Route};
+use app::relay::{DEFAULT_TOPICS, Kind, Route, TOPIC_RESOLVED};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 
 use crate::ingest::signature::{Scheme, WebhookSecret};
+
+/// The topics a destination can ask for.
+const KNOWN_TOPICS: [&str; 4] = [
+    "moderation.review",
+    "moderation.blocked",
+    TOPIC_RESOLVED,
+    "*",
+];
 
 /// A `[[destination]]` table as written.
 #[derive(Clone, Serialize, Deserialize)]
@@ -111,8 +119,15 @@ fn check(d: &RawDestination) -> anyhow::Result<Destination> {
     } else {
         d.events.iter().map(|t| t.trim().to_owned()).collect()
     };
-    if topics.iter().any(String::is_empty) || d.categories.iter().any(|c| c.trim().is_empty()) {
-        bail!("events and categories may not contain empty names");
+    if d.categories.iter().any(|c| c.trim().is_empty()) {
+        bail!("categories: may not contain empty names");
+    }
+    // A misspelt topic would route nothing, silently; `*` is the way to take whatever comes.
+    if let Some(unknown) = topics.iter().find(|t| !KNOWN_TOPICS.contains(&t.as_str())) {
+        bail!(
+            "events: {unknown:?} is not one of {}",
+            KNOWN_TOPICS.join(", ")
+        );
     }
     if d.min_score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
         bail!("min_score: must be between 0 and 1");
@@ -178,6 +193,13 @@ mod tests {
                     ..raw("slack", HOOK, None)
                 }],
                 "destination[1]: min_score",
+            ),
+            (
+                vec![RawDestination {
+                    events: vec!["moderation.blocks".into()],
+                    ..raw("slack", HOOK, None)
+                }],
+                "destination[1]: events",
             ),
             (duplicate, "destination[2].name"),
         ];
