@@ -2,9 +2,11 @@
 //! variables. Everything is validated before the server starts; a bad value names its field.
 
 use anyhow::{Context, bail};
+use app::workflow::{DueRule, Workflow};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use crate::relay::destination::{self, Destination, RawDestination};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 19] = [
     "listen",
     "database_url",
     "webhook_scheme",
@@ -27,6 +29,13 @@ const FIELDS: [&str; 12] = [
     "relay_retry_secs",
     "relay_timeout_secs",
     "relay_max_retry_after_secs",
+    "claim_minutes",
+    "undo_secs",
+    "reason_codes",
+    "sensitive_categories",
+    "due_minutes",
+    "due_default_minutes",
+    "upstream_url",
 ];
 
 /// Configuration as written by the operator, before validation.
@@ -62,6 +71,21 @@ pub struct RawConfig {
     pub relay_timeout_secs: u64,
     /// Longest wait a destination's `Retry-After` can ask for, in seconds.
     pub relay_max_retry_after_secs: u64,
+    /// How long a claim holds an item for one reviewer, in minutes.
+    pub claim_minutes: u64,
+    /// How long a decision can be undone, in seconds; `review.resolved` waits this long.
+    pub undo_secs: u64,
+    /// Reason codes a decision can carry; one is required to remove content.
+    pub reason_codes: Vec<String>,
+    /// Categories whose excerpt stays hidden until a reviewer reveals it (the reveal is recorded).
+    pub sensitive_categories: Vec<String>,
+    /// Time to decision of particular categories, in minutes (`{ self-harm = 15 }`); an item
+    /// takes the shortest of its categories.
+    pub due_minutes: BTreeMap<String, u64>,
+    /// Time to decision of every other item, in minutes.
+    pub due_default_minutes: u64,
+    /// Link to an item in the upstream's own tool, with `{reference_id}` in it; empty for none.
+    pub upstream_url: String,
 }
 
 impl Default for RawConfig {
@@ -82,6 +106,13 @@ impl Default for RawConfig {
             ],
             relay_timeout_secs: 10,
             relay_max_retry_after_secs: 3_600,
+            claim_minutes: 10,
+            undo_secs: 30,
+            reason_codes: Workflow::default().reason_codes,
+            sensitive_categories: Workflow::default().sensitive_categories,
+            due_minutes: BTreeMap::from([("self-harm".to_owned(), 15)]),
+            due_default_minutes: 24 * 60,
+            upstream_url: String::new(),
         }
     }
 }
@@ -107,6 +138,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub destinations: Vec<Destination>,
     pub relay: RelaySettings,
+    pub workflow: Workflow,
 }
 
 /// How the relay retries and waits.
@@ -215,6 +247,8 @@ impl RawConfig {
             max_retry_after: Duration::from_secs(self.relay_max_retry_after_secs),
         };
 
+        let workflow = self.workflow()?;
+
         Ok(Settings {
             listen,
             database_url,
@@ -227,8 +261,78 @@ impl RawConfig {
             log_format,
             destinations,
             relay,
+            workflow,
         })
     }
+
+    /// The queue rules: claim and undo times, reason codes, sensitive categories, due times.
+    fn workflow(&self) -> anyhow::Result<Workflow> {
+        if !(1..=24 * 60).contains(&self.claim_minutes) {
+            bail!("claim_minutes: must be between 1 and 1440");
+        }
+        if !(1..=3_600).contains(&self.undo_secs) {
+            bail!("undo_secs: must be between 1 and 3600 seconds");
+        }
+        let reason_codes = names("reason_codes", &self.reason_codes)?;
+        if reason_codes.is_empty() {
+            bail!("reason_codes: give at least one (removing content needs a reason code)");
+        }
+        let sensitive_categories = names("sensitive_categories", &self.sensitive_categories)?;
+        let month = 31 * 24 * 60;
+        if !(1..=month).contains(&self.due_default_minutes) {
+            bail!("due_default_minutes: must be between 1 and {month}");
+        }
+        let mut due = Vec::new();
+        for (category, &minutes) in &self.due_minutes {
+            if category.trim().is_empty() || !(1..=month).contains(&minutes) {
+                bail!(
+                    "due_minutes: {category:?} must be a category name with 1 to {month} minutes"
+                );
+            }
+            due.push(DueRule {
+                category: category.trim().to_owned(),
+                within_ms: minutes as i64 * 60_000,
+            });
+        }
+        let upstream_url = match self.upstream_url.trim() {
+            "" => None,
+            url if (url.starts_with("https://") || url.starts_with("http://"))
+                && url.contains("{reference_id}") =>
+            {
+                Some(url.to_owned())
+            }
+            url => bail!(
+                "upstream_url: {url:?} must be an http(s) address containing {{reference_id}}"
+            ),
+        };
+
+        Ok(Workflow {
+            claim_ms: self.claim_minutes as i64 * 60_000,
+            undo_ms: self.undo_secs as i64 * 1000,
+            reason_codes,
+            sensitive_categories,
+            due,
+            default_due_ms: self.due_default_minutes as i64 * 60_000,
+            upstream_url,
+        })
+    }
+}
+
+/// A list of short names (reason codes, categories): trimmed, 1 to 40 characters, no repeats.
+fn names(field: &str, list: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut seen = HashSet::new();
+    list.iter()
+        .map(|name| {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 40 {
+                bail!("{field}: {name:?} must be 1 to 40 characters");
+            }
+            if !seen.insert(name.to_owned()) {
+                bail!("{field}: {name:?} is listed twice");
+            }
+            Ok(name.to_owned())
+        })
+        .collect()
 }
 
 /// The comma-separated secret list; blank means none, but a blank entry in a list is an error.
@@ -309,6 +413,41 @@ mod tests {
                     ..raw()
                 },
                 "webhook_tolerance_secs",
+            ),
+            (
+                RawConfig {
+                    reason_codes: vec![],
+                    ..raw()
+                },
+                "reason_codes",
+            ),
+            (
+                RawConfig {
+                    reason_codes: vec!["spam".into(), " spam".into()],
+                    ..raw()
+                },
+                "reason_codes",
+            ),
+            (
+                RawConfig {
+                    due_minutes: BTreeMap::from([("hate".to_owned(), 0)]),
+                    ..raw()
+                },
+                "due_minutes",
+            ),
+            (
+                RawConfig {
+                    upstream_url: "https://aegis.example/items".into(),
+                    ..raw()
+                },
+                "upstream_url",
+            ),
+            (
+                RawConfig {
+                    claim_minutes: 0,
+                    ..raw()
+                },
+                "claim_minutes",
             ),
         ];
 

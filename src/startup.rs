@@ -52,7 +52,11 @@ pub async fn build_router(
         IngestState {
             pool: pool.clone(),
             verifier: Arc::new(verifier),
-            writer: Writer::spawn(pool.connect_options().get_filename(), relay.clone())?,
+            writer: Writer::spawn(
+                pool.connect_options().get_filename(),
+                relay.clone(),
+                settings.workflow.clone(),
+            )?,
         },
         settings.webhook_max_body_bytes,
     );
@@ -68,6 +72,7 @@ pub async fn build_router(
         pool,
         setup,
         relay: relay.clone(),
+        workflow: settings.workflow.clone(),
     };
     let dashboard = dashboard_router(settings, state).await?;
 

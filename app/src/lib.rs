@@ -5,10 +5,12 @@
 
 pub mod api;
 mod components;
+pub mod duration;
 pub mod error;
 pub mod model;
 mod pages;
 mod root;
+pub mod url;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -18,6 +20,8 @@ pub mod relay;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod workflow;
 
 pub use root::{App, shell};
 

@@ -80,6 +80,53 @@ pub struct CategoryScore {
     pub score: f64,
 }
 
+/// What a reviewer does with an open item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Approve,
+    Remove,
+    /// Hand the item to managers; it stays open.
+    Escalate,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Remove => "remove",
+            Verdict::Escalate => "escalate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "approve" => Some(Verdict::Approve),
+            "remove" => Some(Verdict::Remove),
+            "escalate" => Some(Verdict::Escalate),
+            _ => None,
+        }
+    }
+
+    /// The decision this verdict resolves an item with; `None` for escalation.
+    pub fn decision(self) -> Option<Decision> {
+        match self {
+            Verdict::Approve => Some(Decision::Approve),
+            Verdict::Remove => Some(Decision::Remove),
+            Verdict::Escalate => None,
+        }
+    }
+}
+
+/// Who holds an item, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub by: String,
+    pub until_ms: i64,
+    /// Whether the caller holds it.
+    pub mine: bool,
+}
+
 /// A row of the review queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueRow {
@@ -87,9 +134,72 @@ pub struct QueueRow {
     pub reference_id: String,
     pub score: f64,
     pub categories: Vec<CategoryScore>,
+    /// `None` when there is none, or when it is sensitive and must be revealed first.
     pub excerpt: Option<String>,
-    /// How long the item has been open, for example `4m` or `2h 10m`.
+    pub sensitive: bool,
+    pub opened_at_ms: i64,
+    pub due_at_ms: i64,
+    /// A live claim; expired claims are not shown.
+    pub claim: Option<Claim>,
+    /// Who escalated the item, while it waits for a manager.
+    pub escalated_by: Option<String>,
+    /// Sent back with a decision, so a decision on a stale view is refused.
+    pub version: i64,
+}
+
+/// Which open items the queue page lists, from its address. Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFilter {
+    /// Items with this category.
+    #[serde(default)]
+    pub category: String,
+    /// `high` (0.80 and up), `mid` (0.50 to 0.80) or `low` (below 0.50).
+    #[serde(default)]
+    pub band: String,
+    /// `new` (under 1 hour), `1h`, `24h` or `7d` (at least that old).
+    #[serde(default)]
     pub age: String,
+    /// `yes`, `no` or `mine`.
+    #[serde(default)]
+    pub claimed: String,
+    /// `only` or `hide`.
+    #[serde(default)]
+    pub escalated: String,
+    /// Reference ids starting with this.
+    #[serde(default)]
+    pub reference: String,
+    /// `urgent` (due time, then score, then age; the default), `newest`, `oldest` or `score`.
+    #[serde(default)]
+    pub sort: String,
+    /// Where the page starts: the `next` cursor of the page before.
+    #[serde(default)]
+    pub after: String,
+}
+
+/// A decision that can still be undone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoOffer {
+    pub batch: i64,
+    pub until_ms: i64,
+    /// For example "removed 3 items".
+    pub summary: String,
+}
+
+/// Everything the queue page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub rows: Vec<QueueRow>,
+    /// The server's clock when the page was made; countdowns run from it.
+    pub now_ms: i64,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// Open items matching the filter.
+    pub matching: i64,
+    pub reason_codes: Vec<String>,
+    /// The caller's latest decision, while it can be undone.
+    pub undo: Option<UndoOffer>,
+    /// Whether the caller may decide escalated items (managers and admins).
+    pub decides_escalated: bool,
 }
 
 /// Everything the item page shows.
@@ -104,21 +214,56 @@ pub struct ItemDetail {
     pub score: f64,
     pub categories: Vec<CategoryScore>,
     pub content_kind: Option<String>,
+    /// Withheld (`None`) while the item is sensitive and not revealed.
     pub excerpt: Option<String>,
+    pub sensitive: bool,
     pub content_url: Option<String>,
     pub subject: Option<String>,
     pub created_at: String,
     pub opened_at: String,
-    pub age: String,
+    pub now_ms: i64,
+    pub opened_at_ms: i64,
+    pub due_at_ms: i64,
+    pub claim: Option<Claim>,
+    pub escalated_by: Option<String>,
+    pub version: i64,
     pub resolution: Option<Resolution>,
-    /// The event body exactly as received.
+    /// The event body exactly as received; withheld like the excerpt.
+    pub raw_body: Option<String>,
+    /// Every upstream event and action for the reference id, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// The item in the upstream's own tool.
+    pub upstream_link: Option<String>,
+    pub reason_codes: Vec<String>,
+    /// Whether the caller may decide it now (open, and escalated only for managers).
+    pub can_decide: bool,
+    /// Whether the caller may reopen it (resolved, caller is a manager or admin).
+    pub can_reopen: bool,
+    /// The caller's latest decision, while it can be undone.
+    pub undo: Option<UndoOffer>,
+}
+
+/// A sensitive item's content, once revealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revealed {
+    pub excerpt: Option<String>,
     pub raw_body: String,
+}
+
+/// One line of an item's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
 }
 
 /// How a resolved item was decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
     pub decision: Decision,
+    pub reason: String,
     pub note: String,
     pub reviewer: String,
     pub decided_at: String,
@@ -130,6 +275,7 @@ pub struct DecisionRow {
     pub item_id: i64,
     pub reference_id: String,
     pub decision: Decision,
+    pub reason: String,
     pub note: String,
     pub reviewer: String,
     pub decided_at: String,

@@ -130,6 +130,7 @@ pub fn resolved_payload(
     reference_id: &str,
     decision: &str,
     reason: &str,
+    note: &str,
     reviewer: &str,
     at: i64,
 ) -> String {
@@ -142,6 +143,7 @@ pub fn resolved_payload(
             "reference_id": reference_id,
             "decision": decision,
             "reason": reason,
+            "note": note,
             "reviewer": reviewer,
             "decided_at": crate::store::format_time_ms(at),
         }

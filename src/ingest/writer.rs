@@ -14,6 +14,7 @@ use app::store::events::{INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REV
 use app::store::history::{APPEND_SQL, NewEntry};
 use app::store::relay_jobs::ENQUEUE_EVENT_SQL;
 use app::store::review::OPEN_OR_REFRESH_SQL;
+use app::workflow::Workflow;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -62,7 +63,8 @@ impl Writer {
     /// starts the writer thread on it, and the thread that flushes its log. Stored events are
     /// queued for the destinations of `relay` in their own transaction, and the relay is woken
     /// once they are on disk.
-    pub fn spawn(path: &Path, relay: Relay) -> anyhow::Result<Writer> {
+    /// Review items fall due by the categories' due times in `workflow`.
+    pub fn spawn(path: &Path, relay: Relay, workflow: Workflow) -> anyhow::Result<Writer> {
         let conn = open(path)?;
         let log = wal_path(path);
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
@@ -76,7 +78,7 @@ impl Writer {
             .context("starting the ingest flush thread")?;
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || run(conn, queue, to_flush, &relay))
+            .spawn(move || run(conn, queue, to_flush, &relay, &workflow))
             .context("starting the ingest writer thread")?;
         Ok(Writer { jobs })
     }
@@ -118,6 +120,7 @@ fn run(
     mut queue: mpsc::Receiver<Job>,
     to_flush: std_mpsc::Sender<Committed>,
     relay: &Relay,
+    workflow: &Workflow,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
@@ -129,7 +132,7 @@ fn run(
             }
         }
 
-        let results = commit_batch(&mut conn, &batch, relay);
+        let results = commit_batch(&mut conn, &batch, relay, workflow);
         tracing::trace!(events = batch.len(), "ingest batch committed");
         let relay_jobs = results
             .iter()
@@ -182,12 +185,13 @@ fn commit_batch(
     conn: &mut Connection,
     batch: &[Job],
     relay: &Relay,
+    workflow: &Workflow,
 ) -> Vec<Result<Recorded, WriteError>> {
     let together = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let recorded = batch
             .iter()
-            .map(|job| record(&tx, &job.event, relay))
+            .map(|job| record(&tx, &job.event, relay, workflow))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok::<_, rusqlite::Error>(recorded)
@@ -200,7 +204,7 @@ fn commit_batch(
             tracing::warn!(%error, events = batch.len(), "ingest batch failed; writing its events one by one");
             batch
                 .iter()
-                .map(|job| commit_one(conn, &job.event, relay))
+                .map(|job| commit_one(conn, &job.event, relay, workflow))
                 .collect()
         }
     }
@@ -210,10 +214,11 @@ fn commit_one(
     conn: &mut Connection,
     event: &NewEvent,
     relay: &Relay,
+    workflow: &Workflow,
 ) -> Result<Recorded, WriteError> {
     let result = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded = record(&tx, event, relay)?;
+        let recorded = record(&tx, event, relay, workflow)?;
         tx.commit()?;
         Ok(recorded)
     })();
@@ -231,6 +236,7 @@ fn record(
     tx: &rusqlite::Transaction<'_>,
     event: &NewEvent,
     relay: &Relay,
+    workflow: &Workflow,
 ) -> rusqlite::Result<Recorded> {
     let categories = serde_json::to_string(&event.categories)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -276,7 +282,9 @@ fn record(
         tx.prepare_cached(OPEN_OR_REFRESH_SQL)?.execute(params![
             event.reference_id,
             row_id,
-            event.received_at
+            event.received_at,
+            event.score,
+            workflow.due_at(event.received_at, &event.categories),
         ])?;
     }
     let mut relayed = false;

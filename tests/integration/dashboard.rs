@@ -164,14 +164,14 @@ fn a_reviewer_logs_in_and_decides_an_item_once() {
         let first = app
             .send(form_post(
                 "/api/decide",
-                &format!("item_id={item}&decision=remove&note=slur"),
+                &format!("item_id={item}&version=1&verdict=remove&reason=hate&note=slur"),
                 Some(&cookie),
             ))
             .await;
         let second = app
             .send(form_post(
                 "/api/decide",
-                &format!("item_id={item}&decision=approve&note="),
+                &format!("item_id={item}&version=1&verdict=approve&note="),
                 Some(&cookie),
             ))
             .await;
@@ -205,7 +205,7 @@ fn an_unknown_decision_is_refused() {
         let reply = app
             .send(form_post(
                 "/api/decide",
-                "item_id=1&decision=delete&note=",
+                "item_id=1&version=1&verdict=delete&note=",
                 Some(&cookie),
             ))
             .await;
@@ -372,8 +372,8 @@ fn undecodable_server_function_arguments_are_400() {
         let app = app_with_alice_and_one_item().await;
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
         let cases = [
-            ("/api/decide", "item_id=abc&decision=approve&note="),
-            ("/api/decide", "decision=approve"),
+            ("/api/decide", "item_id=abc&version=1&verdict=approve&note="),
+            ("/api/decide", "verdict=approve"),
             ("/api/login", "name=alice"),
             ("/api/history_page", "before=abc"),
             ("/api/review_item", ""),

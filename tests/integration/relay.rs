@@ -536,25 +536,47 @@ fn decisions_are_relayed_as_review_resolved_by_the_same_rules() {
         .await
         .unwrap();
 
-        let decision = app::store::review::NewDecision {
-            item_id: 1,
-            decision: app::model::Decision::Remove,
-            note: "threatening",
-            reviewer_id: 1,
-            reviewer_name: "alice",
-            at: now() * 1000,
+        let actor = app::store::workflow::Actor {
+            id: 1,
+            name: "alice",
+            role: app::model::Role::Reviewer,
         };
-        let decided = app::store::review::decide(&app.pool, decision, &app.relay)
-            .await
-            .unwrap();
-        worker(&app, ManualClock::new()).run_due().await;
+        let verdict = app::store::workflow::NewVerdict {
+            targets: &[app::store::workflow::Target {
+                item_id: 1,
+                version: 1,
+            }],
+            verdict: app::model::Verdict::Remove,
+            reason: "harassment",
+            note: "threatening",
+            at: app::store::now_ms(),
+        };
+        let decided = app::store::workflow::record_verdict(
+            &app.pool,
+            actor,
+            verdict,
+            &app.settings.workflow,
+            &app.relay,
+        )
+        .await
+        .unwrap();
+        let clock = ManualClock::new();
+        worker(&app, clock.clone()).run_due().await;
+        assert_eq!(
+            fake.count(),
+            0,
+            "held back while the decision can be undone"
+        );
+        clock.advance(Duration::from_secs(30));
+        worker(&app, clock).run_due().await;
 
         assert!(decided.relayed);
         let message = fake.json(0);
         assert_eq!(message["type"], "review.resolved");
         assert_eq!(message["data"]["reference_id"], "post-1");
         assert_eq!(message["data"]["decision"], "remove");
-        assert_eq!(message["data"]["reason"], "threatening");
+        assert_eq!(message["data"]["reason"], "harassment");
+        assert_eq!(message["data"]["note"], "threatening");
         assert_eq!(message["data"]["reviewer"], "alice");
         assert_eq!(
             elsewhere.count(),

@@ -1,58 +1,232 @@
-//! The review queue: open items, one item, and human decisions.
+//! The review queue: listing and filtering open items, one item, claims, verdicts (one item or
+//! many), undo, reopening, reveals and the resolved decisions. Every function checks the caller
+//! on the server; what a role may do is decided in `store::workflow` and here, never in the page.
 
 use crate::error::AppError;
-use crate::model::{DecisionRow, ItemDetail, QueueRow};
+use crate::model::{DecisionRow, ItemDetail, QueueFilter, QueueView, Revealed, UndoOffer};
 use leptos::prelude::*;
 
 /// Longest note accepted with a decision.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
-/// How many rows a list page shows.
+/// How many rows the Decisions page shows.
 #[cfg(feature = "ssr")]
-const PAGE_ROWS: i64 = 200;
+const DECISION_ROWS: i64 = 200;
 
-/// The open review items, oldest first.
+#[cfg(feature = "ssr")]
+mod convert {
+    use crate::error::AppError;
+    use crate::model::CurrentUser;
+    use crate::server::internal;
+    use crate::store::workflow::{Actor, WorkflowError};
+
+    pub fn actor(user: &CurrentUser) -> Actor<'_> {
+        Actor {
+            id: user.id,
+            name: &user.name,
+            role: user.role,
+        }
+    }
+
+    pub fn app_error(error: WorkflowError) -> AppError {
+        match error {
+            WorkflowError::NotFound(_) => AppError::NotFound(error.to_string()),
+            WorkflowError::Conflict(message) => AppError::Conflict(message),
+            WorkflowError::Forbidden(message) => {
+                tracing::warn!(%message, "workflow change refused by role");
+                AppError::Forbidden
+            }
+            WorkflowError::Invalid(message) => AppError::Invalid(message),
+            WorkflowError::Database(e) => internal(e),
+        }
+    }
+}
+
+/// One page of open items matching `filter`.
 #[server(endpoint = "open_queue")]
-pub async fn open_queue() -> Result<Vec<QueueRow>, AppError> {
+pub async fn open_queue(#[server(default)] filter: QueueFilter) -> Result<QueueView, AppError> {
+    use crate::model::Role;
     use crate::server::{internal, respond};
-    use crate::store::{now_ms, review};
-
-    respond(|ctx| async move {
-        ctx.require_user().await?;
-        review::open_items(&ctx.pool, now_ms(), PAGE_ROWS)
-            .await
-            .map_err(internal)
-    })
-    .await
-}
-
-/// One review item with its newest event.
-#[server(endpoint = "review_item")]
-pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
-    use crate::server::{internal, respond};
-    use crate::store::{now_ms, review};
-
-    respond(|ctx| async move {
-        ctx.require_user().await?;
-        review::item(&ctx.pool, id, now_ms())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::NotFound(format!("There is no review item {id}.")))
-    })
-    .await
-}
-
-/// Records a human decision (`approve` or `remove`) on an open item, then returns to the queue.
-#[server(endpoint = "decide")]
-pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), AppError> {
-    use crate::model::Decision;
-    use crate::server::{internal, respond};
-    use crate::store::{now_ms, review};
+    use crate::store::review::{self, FilterError};
+    use crate::store::{now_ms, workflow};
 
     respond(|ctx| async move {
         let user = ctx.require_user().await?;
-        let decision = Decision::parse(&decision)
-            .ok_or_else(|| AppError::Invalid("Choose a decision: approve or remove.".into()))?;
+        let now = now_ms();
+        let page = review::queue_page(&ctx.pool, &filter, user.id, now, &ctx.workflow)
+            .await
+            .map_err(|e| match e {
+                FilterError::Invalid(message) => AppError::Invalid(message),
+                FilterError::Database(e) => internal(e),
+            })?;
+        let undo = workflow::undo_offer(&ctx.pool, user.id, now)
+            .await
+            .map_err(internal)?;
+        Ok(QueueView {
+            rows: page.rows,
+            now_ms: now,
+            next: page.next,
+            matching: page.matching,
+            reason_codes: ctx.workflow.reason_codes.clone(),
+            undo,
+            decides_escalated: user.role >= Role::Manager,
+        })
+    })
+    .await
+}
+
+/// One review item with its newest event and timeline.
+#[server(endpoint = "review_item")]
+pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
+    use crate::model::Role;
+    use crate::server::{internal, respond};
+    use crate::store::review::{self, Viewer};
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let now = now_ms();
+        let viewer = Viewer {
+            user_id: user.id,
+            decides_escalated: user.role >= Role::Manager,
+            reopens: user.role >= Role::Manager,
+        };
+        let mut item = review::item(&ctx.pool, id, &viewer, now, &ctx.workflow)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound(format!("There is no review item {id}.")))?;
+        item.undo = workflow::undo_offer(&ctx.pool, user.id, now)
+            .await
+            .map_err(internal)?;
+        Ok(item)
+    })
+    .await
+}
+
+/// Claims the most urgent open item nobody holds and opens it.
+#[server(endpoint = "claim_next")]
+pub async fn claim_next() -> Result<i64, AppError> {
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let claimed =
+            workflow::claim_next(&ctx.pool, convert::actor(&user), now_ms(), &ctx.workflow)
+                .await
+                .map_err(convert::app_error)?;
+        let id = claimed.ok_or_else(|| {
+            AppError::NotFound("Nothing left to claim: every open item is decided or held.".into())
+        })?;
+        tracing::info!(item_id = id, user = %user.name, "item claimed");
+        leptos_axum::redirect(&format!("/items/{id}"));
+        Ok(id)
+    })
+    .await
+}
+
+/// Claims one item, or renews the caller's claim on it.
+#[server(endpoint = "claim_item")]
+pub async fn claim_item(item_id: i64) -> Result<(), AppError> {
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        workflow::claim(
+            &ctx.pool,
+            convert::actor(&user),
+            item_id,
+            now_ms(),
+            &ctx.workflow,
+        )
+        .await
+        .map_err(convert::app_error)
+    })
+    .await
+}
+
+/// Gives up a claim: one's own, or anyone's for managers.
+#[server(endpoint = "release_item")]
+pub async fn release_item(item_id: i64) -> Result<(), AppError> {
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        workflow::release(&ctx.pool, convert::actor(&user), item_id, now_ms())
+            .await
+            .map_err(convert::app_error)
+    })
+    .await
+}
+
+/// Records a verdict (`approve`, `remove` or `escalate`) on one item loaded at `version`, then
+/// returns to the queue, where the undo is offered.
+#[server(endpoint = "decide")]
+pub async fn decide(
+    item_id: i64,
+    version: i64,
+    verdict: String,
+    #[server(default)] reason: String,
+    #[server(default)] note: String,
+) -> Result<UndoOffer, AppError> {
+    use crate::store::workflow::Target;
+
+    let targets = [Target { item_id, version }];
+    let offer = record(&targets, &verdict, &reason, &note).await?;
+    leptos_axum::redirect("/");
+    Ok(offer)
+}
+
+/// Records one verdict on several items at once: `items` is `id:version` pairs separated by
+/// commas. All items or none.
+#[server(endpoint = "decide_bulk")]
+pub async fn decide_bulk(
+    items: String,
+    verdict: String,
+    #[server(default)] reason: String,
+    #[server(default)] note: String,
+) -> Result<UndoOffer, AppError> {
+    let targets = parse_targets(&items)?;
+    record(&targets, &verdict, &reason, &note).await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_targets(items: &str) -> Result<Vec<crate::store::workflow::Target>, AppError> {
+    use crate::store::workflow::Target;
+
+    items
+        .split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let (id, version) = pair.trim().split_once(':').unwrap_or((pair, ""));
+            match (id.parse(), version.parse()) {
+                (Ok(item_id), Ok(version)) => Ok(Target { item_id, version }),
+                _ => Err(AppError::Invalid(format!(
+                    "{pair:?} is not an item and version (id:version)."
+                ))),
+            }
+        })
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+async fn record(
+    targets: &[crate::store::workflow::Target],
+    verdict: &str,
+    reason: &str,
+    note: &str,
+) -> Result<UndoOffer, AppError> {
+    use crate::model::Verdict;
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let verdict = Verdict::parse(verdict).ok_or_else(|| {
+            AppError::Invalid("Choose a decision: approve, remove or escalate.".into())
+        })?;
         let note = note.trim();
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(AppError::Invalid(format!(
@@ -60,34 +234,103 @@ pub async fn decide(item_id: i64, decision: String, note: String) -> Result<(), 
             )));
         }
 
-        let new = review::NewDecision {
-            item_id,
-            decision,
+        let new = workflow::NewVerdict {
+            targets,
+            verdict,
+            reason: reason.trim(),
             note,
-            reviewer_id: user.id,
-            reviewer_name: &user.name,
             at: now_ms(),
         };
-        match review::decide(&ctx.pool, new, &ctx.relay).await {
-            Ok(review::Decided {
-                reference_id,
-                relayed,
-            }) => {
-                if relayed {
-                    ctx.relay.notify();
-                }
-                tracing::info!(item_id, %reference_id, decision = decision.as_str(), user = %user.name, "item decided");
-                leptos_axum::redirect("/");
-                Ok(())
-            }
-            Err(review::DecideError::NotFound(_)) => Err(AppError::NotFound(format!(
-                "There is no review item {item_id}."
-            ))),
-            Err(review::DecideError::AlreadyResolved(_)) => Err(AppError::Conflict(
-                "Someone decided this item already; nothing was changed.".into(),
-            )),
-            Err(review::DecideError::Database(e)) => Err(internal(e)),
+        let recorded = workflow::record_verdict(
+            &ctx.pool,
+            convert::actor(&user),
+            new,
+            &ctx.workflow,
+            &ctx.relay,
+        )
+        .await
+        .map_err(convert::app_error)?;
+        if recorded.relayed {
+            ctx.relay.notify();
         }
+        tracing::info!(items = recorded.reference_ids.len(), verdict = verdict.as_str(), user = %user.name, batch = recorded.batch, "verdict recorded");
+        Ok(UndoOffer {
+            batch: recorded.batch,
+            until_ms: recorded.undo_until,
+            summary: format!("{} {} item(s).", verdict.as_str(), recorded.reference_ids.len()),
+        })
+    })
+    .await
+}
+
+/// Undoes the caller's verdict `batch` (or their latest, when 0) while its undo window is open.
+#[server(endpoint = "undo")]
+pub async fn undo(#[server(default)] batch: i64) -> Result<usize, AppError> {
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let batch = (batch > 0).then_some(batch);
+        let restored = workflow::undo(
+            &ctx.pool,
+            convert::actor(&user),
+            batch,
+            now_ms(),
+            &ctx.workflow,
+        )
+        .await
+        .map_err(convert::app_error)?;
+        tracing::info!(items = restored.len(), user = %user.name, "verdict undone");
+        Ok(restored.len())
+    })
+    .await
+}
+
+/// Reopens a resolved item with a reason (managers and admins).
+#[server(endpoint = "reopen")]
+pub async fn reopen(item_id: i64, reason: String) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::respond;
+    use crate::store::{now_ms, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_role(Role::Manager).await?;
+        let reference_id =
+            workflow::reopen(&ctx.pool, convert::actor(&user), item_id, &reason, now_ms())
+                .await
+                .map_err(convert::app_error)?;
+        tracing::info!(item_id, %reference_id, user = %user.name, "item reopened");
+        Ok(())
+    })
+    .await
+}
+
+/// The content of a sensitive item; the reveal is recorded in the history.
+#[server(endpoint = "reveal")]
+pub async fn reveal(item_id: i64) -> Result<Revealed, AppError> {
+    use crate::server::{internal, respond};
+    use crate::store::{now_ms, review, workflow};
+
+    respond(|ctx| async move {
+        let user = ctx.require_user().await?;
+        let (reference_id, excerpt, body) = review::content(&ctx.pool, item_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound(format!("There is no review item {item_id}.")))?;
+        workflow::record_reveal(
+            &ctx.pool,
+            convert::actor(&user),
+            item_id,
+            &reference_id,
+            now_ms(),
+        )
+        .await
+        .map_err(internal)?;
+        Ok(Revealed {
+            excerpt,
+            raw_body: String::from_utf8_lossy(&body).into_owned(),
+        })
     })
     .await
 }
@@ -100,7 +343,7 @@ pub async fn resolved() -> Result<Vec<DecisionRow>, AppError> {
 
     respond(|ctx| async move {
         ctx.require_user().await?;
-        review::decisions(&ctx.pool, PAGE_ROWS)
+        review::decisions(&ctx.pool, DECISION_ROWS)
             .await
             .map_err(internal)
     })

@@ -1,6 +1,10 @@
 //! Pieces shared by several pages.
 
 pub mod categories;
+pub mod clock;
 pub mod error_view;
 pub mod guard;
+pub mod keys;
 pub mod layout;
+pub mod sensitive;
+pub mod undo;

@@ -33,6 +33,7 @@ fn DecisionsTable() -> impl IntoView {
                                     <tr>
                                         <th scope="col">"Reference"</th>
                                         <th scope="col">"Decision"</th>
+                                        <th scope="col">"Reason"</th>
                                         <th scope="col">"Note"</th>
                                         <th scope="col">"Reviewer"</th>
                                         <th scope="col">"Decided at"</th>
@@ -48,6 +49,7 @@ fn DecisionsTable() -> impl IntoView {
                                                 <tr>
                                                     <td><a href=format!("/items/{}", row.item_id)>{row.reference_id}</a></td>
                                                     <td><span class=format!("decision {}", row.decision.as_str())>{row.decision.as_str()}</span></td>
+                                                    <td>{row.reason}</td>
                                                     <td class="note">{row.note}</td>
                                                     <td>{row.reviewer}</td>
                                                     <td>{row.decided_at}</td>

@@ -8,6 +8,7 @@ pub use setup::SetupGate;
 use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
 use crate::relay::Relay;
+use crate::workflow::Workflow;
 use leptos::prelude::*;
 use sqlx::SqlitePool;
 use std::fmt::Display;
@@ -20,6 +21,7 @@ pub struct ServerState {
     pub pool: SqlitePool,
     pub setup: SetupGate,
     pub relay: Relay,
+    pub workflow: Workflow,
 }
 
 /// A server function's view of its request: the shared state and the caller's session.
@@ -27,6 +29,7 @@ pub struct Ctx {
     pub pool: SqlitePool,
     pub setup: SetupGate,
     pub relay: Relay,
+    pub workflow: Workflow,
     pub session: Session,
 }
 
@@ -47,6 +50,7 @@ impl Ctx {
             pool: state.pool,
             setup: state.setup,
             relay: state.relay,
+            workflow: state.workflow,
             session,
         })
     }

@@ -9,6 +9,12 @@ pub mod kind {
     pub const EVENT_RECEIVED: &str = "event.received";
     pub const EVENT_DUPLICATE_BODY: &str = "event.duplicate_mismatch";
     pub const REVIEW_DECIDED: &str = "review.decided";
+    pub const REVIEW_ESCALATED: &str = "review.escalated";
+    pub const REVIEW_CLAIMED: &str = "review.claimed";
+    pub const REVIEW_RELEASED: &str = "review.released";
+    pub const REVIEW_UNDONE: &str = "review.undone";
+    pub const REVIEW_REOPENED: &str = "review.reopened";
+    pub const REVIEW_REVEALED: &str = "review.revealed";
     pub const LOGIN: &str = "auth.login";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
     pub const LOGOUT: &str = "auth.logout";

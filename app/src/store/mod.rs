@@ -7,7 +7,9 @@ pub mod history;
 pub mod relay_jobs;
 pub mod review;
 pub mod users;
+pub mod workflow;
 
 mod time_fmt;
 
-pub use time_fmt::{format_duration_ms, format_time_ms, now_ms};
+pub use crate::duration::format_duration_ms;
+pub use time_fmt::{format_time_ms, now_ms};

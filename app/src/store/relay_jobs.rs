@@ -43,6 +43,44 @@ pub async fn enqueue_payload(
     .await
 }
 
+/// Queues a `review.resolved` message of decision batch `batch`, held back until `send_at` (the
+/// end of the undo window) so an undo can withdraw it with [`withdraw_batch`].
+pub async fn enqueue_decision(
+    conn: &mut SqliteConnection,
+    destination: &str,
+    reference_id: &str,
+    payload: &str,
+    batch: i64,
+    now: i64,
+    send_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO relay_jobs (destination, topic, reference_id, payload, status, next_at, \
+         created_at, decision_batch) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+    )
+    .bind(destination)
+    .bind(crate::relay::TOPIC_RESOLVED)
+    .bind(reference_id)
+    .bind(payload)
+    .bind(send_at)
+    .bind(now)
+    .bind(batch)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the unsent messages of an undone decision batch.
+pub async fn withdraw_batch(conn: &mut SqliteConnection, batch: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM relay_jobs WHERE decision_batch = ? AND status = 'pending' AND attempts = 0",
+    )
+    .bind(batch)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// A job a worker holds until its lease ends.
 #[derive(Debug, Clone, FromRow)]
 pub struct ClaimedJob {

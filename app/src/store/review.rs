@@ -1,53 +1,344 @@
-//! Review items: content the upstream sent for human review, and the decisions on it.
+//! Review items as pages read them: the filtered queue, one item with its timeline, and the
+//! resolved decisions. What changes items (claims, decisions, undo) is in `store::workflow`.
 
-use crate::model::{CategoryScore, Decision, DecisionRow, ItemDetail, QueueRow, Resolution};
-use crate::relay::{Relay, TOPIC_RESOLVED, resolved_payload};
-use crate::store::history::{self, NewEntry, kind};
-use crate::store::relay_jobs;
+use crate::model::{
+    CategoryScore, Claim, Decision, DecisionRow, ItemDetail, QueueFilter, QueueRow, Resolution,
+    TimelineEntry,
+};
 use crate::store::{format_duration_ms, format_time_ms};
-use sqlx::{FromRow, SqlitePool};
+use crate::workflow::Workflow;
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 
 /// Opens a review item for a reference id, or points the open one at this event when the event
 /// is at least as new (by the upstream's `created_at`) as the one it holds; an older event never
-/// replaces a newer one. Parameters: reference_id, event row id, now.
-pub const OPEN_OR_REFRESH_SQL: &str = "INSERT INTO review_items (reference_id, event_id, status, opened_at) \
-     VALUES (?, ?, 'open', ?) \
-     ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id \
+/// replaces a newer one. A newer event raises the item's version (a decision on the old view is
+/// refused) and can only bring the due time forward. Parameters: reference_id, event row id,
+/// now, score, due_at.
+pub const OPEN_OR_REFRESH_SQL: &str = "INSERT INTO review_items \
+        (reference_id, event_id, status, opened_at, score, due_at) \
+     VALUES (?, ?, 'open', ?, ?, ?) \
+     ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id, \
+        score = excluded.score, due_at = MIN(review_items.due_at, excluded.due_at), \
+        version = review_items.version + 1 \
      WHERE (SELECT created_at FROM events WHERE id = excluded.event_id) \
         >= (SELECT created_at FROM events WHERE id = review_items.event_id)";
+
+/// Rows on one queue page.
+pub const QUEUE_PAGE_ROWS: i64 = 50;
 
 #[derive(FromRow)]
 struct QueueRecord {
     id: i64,
     reference_id: String,
     score: f64,
+    neg_score: f64,
     categories: String,
     excerpt: Option<String>,
     opened_at: i64,
+    due_at: i64,
+    claimed_by: Option<i64>,
+    claimer: Option<String>,
+    claimed_until: Option<i64>,
+    escalator: Option<String>,
+    version: i64,
 }
 
-/// Open items, oldest first.
-pub async fn open_items(pool: &SqlitePool, now: i64, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
-    let rows: Vec<QueueRecord> = sqlx::query_as(
-        "SELECT r.id, r.reference_id, e.score, e.categories, e.excerpt, r.opened_at \
-         FROM review_items r JOIN events e ON e.id = r.event_id \
-         WHERE r.status = 'open' ORDER BY r.opened_at, r.id LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+/// The sort orders of the queue: the columns compared, and whether they run downwards.
+#[derive(Clone, Copy)]
+enum Sort {
+    Urgent,
+    Newest,
+    Oldest,
+    Score,
+}
 
-    Ok(rows
+impl Sort {
+    fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "" | "urgent" => Some(Sort::Urgent),
+            "newest" => Some(Sort::Newest),
+            "oldest" => Some(Sort::Oldest),
+            "score" => Some(Sort::Score),
+            _ => None,
+        }
+    }
+
+    /// `(columns, comparison past the cursor, ORDER BY)`. Each order is served by an index, and
+    /// the cursor comparison is a row value over the same columns, so a page deep in a long
+    /// queue costs the same as the first.
+    fn sql(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Sort::Urgent => (
+                "(r.due_at, r.neg_score, r.opened_at, r.id)",
+                ">",
+                "r.due_at, r.neg_score, r.opened_at, r.id",
+            ),
+            Sort::Newest => ("(r.opened_at, r.id)", "<", "r.opened_at DESC, r.id DESC"),
+            Sort::Oldest => ("(r.opened_at, r.id)", ">", "r.opened_at, r.id"),
+            Sort::Score => ("(r.score, r.id)", "<", "r.score DESC, r.id DESC"),
+        }
+    }
+
+    /// The cursor after `row`: the values of the sort columns, as text.
+    fn cursor(self, row: &QueueRecord) -> String {
+        match self {
+            Sort::Urgent => format!(
+                "{}:{}:{}:{}",
+                row.due_at, row.neg_score, row.opened_at, row.id
+            ),
+            Sort::Newest | Sort::Oldest => format!("{}:{}", row.opened_at, row.id),
+            Sort::Score => format!("{}:{}", row.score, row.id),
+        }
+    }
+}
+
+/// A cursor value: integers stay integers so SQLite compares them as the index stores them.
+enum CursorValue {
+    Int(i64),
+    Real(f64),
+}
+
+fn parse_cursor(sort: Sort, text: &str) -> Option<Vec<CursorValue>> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let int = |s: &str| s.parse::<i64>().ok().map(CursorValue::Int);
+    let real = |s: &str| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(CursorValue::Real)
+    };
+    match (sort, parts.as_slice()) {
+        (Sort::Urgent, [due, neg, opened, id]) => {
+            Some(vec![int(due)?, real(neg)?, int(opened)?, int(id)?])
+        }
+        (Sort::Newest | Sort::Oldest, [opened, id]) => Some(vec![int(opened)?, int(id)?]),
+        (Sort::Score, [score, id]) => Some(vec![real(score)?, int(id)?]),
+        _ => None,
+    }
+}
+
+/// Why a queue filter was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// One page of open items matching `filter`, the cursor of the next page, and how many match.
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    pub next: Option<String>,
+    pub matching: i64,
+}
+
+/// Open items matching `filter`, one page, as `user_id` sees them.
+pub async fn queue_page(
+    pool: &SqlitePool,
+    filter: &QueueFilter,
+    user_id: i64,
+    now: i64,
+    workflow: &Workflow,
+) -> Result<QueuePage, FilterError> {
+    let sort = Sort::parse(filter.sort.trim())
+        .ok_or_else(|| FilterError::Invalid(format!("Unknown sort {:?}.", filter.sort)))?;
+    let cursor = match filter.after.trim() {
+        "" => None,
+        text => Some(parse_cursor(sort, text).ok_or_else(|| {
+            FilterError::Invalid("That page link is not valid; start from the first page.".into())
+        })?),
+    };
+
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM review_items r ");
+    push_filter(&mut count, filter, user_id, now)?;
+    let matching: i64 = count.build_query_scalar().fetch_one(pool).await?;
+
+    let (columns, past, order) = sort.sql();
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT r.id, r.reference_id, r.score, r.neg_score, e.categories, e.excerpt, \
+                r.opened_at, r.due_at, r.claimed_by, c.name AS claimer, r.claimed_until, \
+                x.name AS escalator, r.version \
+         FROM review_items r JOIN events e ON e.id = r.event_id \
+         LEFT JOIN users c ON c.id = r.claimed_by \
+         LEFT JOIN users x ON x.id = r.escalated_by ",
+    );
+    push_filter(&mut query, filter, user_id, now)?;
+    if let Some(values) = cursor {
+        query.push(format!(" AND {columns} {past} ("));
+        let mut separated = query.separated(", ");
+        for value in values {
+            match value {
+                CursorValue::Int(v) => separated.push_bind(v),
+                CursorValue::Real(v) => separated.push_bind(v),
+            };
+        }
+        query.push(")");
+    }
+    query.push(format!(" ORDER BY {order} LIMIT "));
+    query.push_bind(QUEUE_PAGE_ROWS + 1);
+    let mut records: Vec<QueueRecord> = query.build_query_as().fetch_all(pool).await?;
+
+    let next = if records.len() as i64 > QUEUE_PAGE_ROWS {
+        records.truncate(QUEUE_PAGE_ROWS as usize);
+        records.last().map(|r| sort.cursor(r))
+    } else {
+        None
+    };
+    let rows = records
         .into_iter()
-        .map(|r| QueueRow {
-            id: r.id,
-            reference_id: r.reference_id,
-            score: r.score,
-            categories: parse_categories(&r.categories),
-            excerpt: r.excerpt,
-            age: format_duration_ms(now - r.opened_at),
+        .map(|r| {
+            let categories = parse_categories(&r.categories);
+            let sensitive = workflow.is_sensitive(&categories);
+            QueueRow {
+                id: r.id,
+                reference_id: r.reference_id,
+                score: r.score,
+                excerpt: if sensitive { None } else { r.excerpt },
+                sensitive,
+                categories,
+                opened_at_ms: r.opened_at,
+                due_at_ms: r.due_at,
+                claim: live_claim(r.claimer, r.claimed_by, r.claimed_until, user_id, now),
+                escalated_by: r.escalator,
+                version: r.version,
+            }
         })
-        .collect())
+        .collect();
+    Ok(QueuePage {
+        rows,
+        next,
+        matching,
+    })
+}
+
+/// Appends the WHERE clause of `filter` (without cursor) to `query`.
+fn push_filter(
+    query: &mut QueryBuilder<'_, Sqlite>,
+    filter: &QueueFilter,
+    user_id: i64,
+    now: i64,
+) -> Result<(), FilterError> {
+    query.push("WHERE r.status = 'open'");
+
+    let category = filter.category.trim();
+    if !category.is_empty() {
+        query.push(
+            " AND EXISTS (SELECT 1 FROM events ce, json_each(ce.categories) j \
+             WHERE ce.id = r.event_id AND json_extract(j.value, '$.name') = ",
+        );
+        query.push_bind(category.to_owned());
+        query.push(")");
+    }
+
+    match filter.band.trim() {
+        "" => {}
+        "high" => {
+            query.push(" AND r.score >= 0.8");
+        }
+        "mid" => {
+            query.push(" AND r.score >= 0.5 AND r.score < 0.8");
+        }
+        "low" => {
+            query.push(" AND r.score < 0.5");
+        }
+        other => {
+            return Err(FilterError::Invalid(format!(
+                "Unknown score band {other:?}."
+            )));
+        }
+    }
+
+    let hour = 3_600_000;
+    match filter.age.trim() {
+        "" => {}
+        "new" => {
+            query.push(" AND r.opened_at > ").push_bind(now - hour);
+        }
+        "1h" => {
+            query.push(" AND r.opened_at <= ").push_bind(now - hour);
+        }
+        "24h" => {
+            query
+                .push(" AND r.opened_at <= ")
+                .push_bind(now - 24 * hour);
+        }
+        "7d" => {
+            query
+                .push(" AND r.opened_at <= ")
+                .push_bind(now - 7 * 24 * hour);
+        }
+        other => return Err(FilterError::Invalid(format!("Unknown age {other:?}."))),
+    }
+
+    match filter.claimed.trim() {
+        "" => {}
+        "yes" => {
+            query.push(" AND r.claimed_until > ").push_bind(now);
+        }
+        "no" => {
+            query
+                .push(" AND (r.claimed_until IS NULL OR r.claimed_until <= ")
+                .push_bind(now)
+                .push(")");
+        }
+        "mine" => {
+            query
+                .push(" AND r.claimed_by = ")
+                .push_bind(user_id)
+                .push(" AND r.claimed_until > ")
+                .push_bind(now);
+        }
+        other => {
+            return Err(FilterError::Invalid(format!(
+                "Unknown claim filter {other:?}."
+            )));
+        }
+    }
+
+    match filter.escalated.trim() {
+        "" => {}
+        "only" => {
+            query.push(" AND r.escalated_at IS NOT NULL");
+        }
+        "hide" => {
+            query.push(" AND r.escalated_at IS NULL");
+        }
+        other => {
+            return Err(FilterError::Invalid(format!(
+                "Unknown escalation filter {other:?}."
+            )));
+        }
+    }
+
+    let reference = filter.reference.trim();
+    if !reference.is_empty() {
+        // A prefix as a range, so the reference index answers it.
+        query
+            .push(" AND r.reference_id >= ")
+            .push_bind(reference.to_owned())
+            .push(" AND r.reference_id < ")
+            .push_bind(format!("{reference}\u{10FFFF}"));
+    }
+    Ok(())
+}
+
+/// The claim as the caller sees it, if it has not run out.
+fn live_claim(
+    by: Option<String>,
+    by_id: Option<i64>,
+    until: Option<i64>,
+    user_id: i64,
+    now: i64,
+) -> Option<Claim> {
+    match (by, by_id, until) {
+        (Some(by), Some(by_id), Some(until)) if until > now => Some(Claim {
+            by,
+            until_ms: until,
+            mine: by_id == user_id,
+        }),
+        _ => None,
+    }
 }
 
 /// How many items are open.
@@ -63,10 +354,17 @@ struct ItemRecord {
     reference_id: String,
     status: String,
     opened_at: i64,
+    due_at: i64,
     decision: Option<String>,
+    reason: Option<String>,
     note: Option<String>,
     reviewer: Option<String>,
     decided_at: Option<i64>,
+    claimed_by: Option<i64>,
+    claimer: Option<String>,
+    claimed_until: Option<i64>,
+    escalator: Option<String>,
+    version: i64,
     event_id: String,
     event_type: String,
     action: String,
@@ -80,167 +378,131 @@ struct ItemRecord {
     body: Vec<u8>,
 }
 
-/// One item with its newest event, or `None` when there is no such item.
-pub async fn item(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<Option<ItemDetail>> {
+/// What the item page needs beyond the item: who asks, and what they may do.
+pub struct Viewer {
+    pub user_id: i64,
+    pub decides_escalated: bool,
+    pub reopens: bool,
+}
+
+/// One item with its newest event and timeline, or `None` when there is no such item.
+pub async fn item(
+    pool: &SqlitePool,
+    id: i64,
+    viewer: &Viewer,
+    now: i64,
+    workflow: &Workflow,
+) -> sqlx::Result<Option<ItemDetail>> {
     let record: Option<ItemRecord> = sqlx::query_as(
-        "SELECT r.id, r.reference_id, r.status, r.opened_at, r.decision, r.note, \
-                u.name AS reviewer, r.decided_at, e.event_id, e.event_type, e.action, e.score, \
-                e.categories, e.content_kind, e.excerpt, e.content_url, e.subject, e.created_at, \
-                e.body \
+        "SELECT r.id, r.reference_id, r.status, r.opened_at, r.due_at, r.decision, r.reason, \
+                r.note, u.name AS reviewer, r.decided_at, r.claimed_by, c.name AS claimer, \
+                r.claimed_until, x.name AS escalator, r.version, e.event_id, e.event_type, \
+                e.action, e.score, e.categories, e.content_kind, e.excerpt, e.content_url, \
+                e.subject, e.created_at, e.body \
          FROM review_items r JOIN events e ON e.id = r.event_id \
-         LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = ?",
+         LEFT JOIN users u ON u.id = r.decided_by \
+         LEFT JOIN users c ON c.id = r.claimed_by \
+         LEFT JOIN users x ON x.id = r.escalated_by WHERE r.id = ?",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
+    let Some(r) = record else {
+        return Ok(None);
+    };
+    let timeline = timeline(pool, &r.reference_id).await?;
 
-    Ok(record.map(|r| {
-        let resolution = match (
-            r.decision.as_deref().and_then(Decision::parse),
-            r.decided_at,
-        ) {
-            (Some(decision), Some(at)) => Some(Resolution {
-                decision,
-                note: r.note.unwrap_or_default(),
-                reviewer: r.reviewer.unwrap_or_default(),
-                decided_at: format_time_ms(at),
-            }),
-            _ => None,
-        };
-        ItemDetail {
-            id: r.id,
-            reference_id: r.reference_id,
-            open: r.status == "open",
-            event_id: r.event_id,
-            event_type: r.event_type,
-            action: r.action,
-            score: r.score,
-            categories: parse_categories(&r.categories),
-            content_kind: r.content_kind,
-            excerpt: r.excerpt,
-            content_url: r.content_url,
-            subject: r.subject,
-            created_at: format_time_ms(r.created_at),
-            opened_at: format_time_ms(r.opened_at),
-            age: format_duration_ms(now - r.opened_at),
-            resolution,
-            raw_body: String::from_utf8_lossy(&r.body).into_owned(),
-        }
+    let resolution = match (
+        r.decision.as_deref().and_then(Decision::parse),
+        r.decided_at,
+    ) {
+        (Some(decision), Some(at)) => Some(Resolution {
+            decision,
+            reason: r.reason.unwrap_or_default(),
+            note: r.note.unwrap_or_default(),
+            reviewer: r.reviewer.unwrap_or_default(),
+            decided_at: format_time_ms(at),
+        }),
+        _ => None,
+    };
+    let open = r.status == "open";
+    let categories = parse_categories(&r.categories);
+    let sensitive = workflow.is_sensitive(&categories);
+    Ok(Some(ItemDetail {
+        id: r.id,
+        upstream_link: workflow.upstream_link(&r.reference_id),
+        reference_id: r.reference_id,
+        open,
+        event_id: r.event_id,
+        event_type: r.event_type,
+        action: r.action,
+        score: r.score,
+        categories,
+        content_kind: r.content_kind,
+        excerpt: if sensitive { None } else { r.excerpt },
+        sensitive,
+        content_url: r.content_url,
+        subject: r.subject,
+        created_at: format_time_ms(r.created_at),
+        opened_at: format_time_ms(r.opened_at),
+        now_ms: now,
+        opened_at_ms: r.opened_at,
+        due_at_ms: r.due_at,
+        claim: live_claim(
+            r.claimer,
+            r.claimed_by,
+            r.claimed_until,
+            viewer.user_id,
+            now,
+        ),
+        can_decide: open && (r.escalator.is_none() || viewer.decides_escalated),
+        can_reopen: !open && viewer.reopens,
+        escalated_by: r.escalator,
+        version: r.version,
+        resolution,
+        raw_body: (!sensitive).then(|| String::from_utf8_lossy(&r.body).into_owned()),
+        timeline,
+        reason_codes: workflow.reason_codes.clone(),
+        undo: None,
     }))
 }
 
-/// Why a decision was not recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum DecideError {
-    #[error("there is no review item {0}")]
-    NotFound(i64),
-    #[error("item {0} was already decided")]
-    AlreadyResolved(i64),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
+/// Most timeline entries shown for one reference id (the newest ones).
+const TIMELINE_ROWS: i64 = 500;
 
-/// A decision to record.
-pub struct NewDecision<'a> {
-    pub item_id: i64,
-    pub decision: Decision,
-    pub note: &'a str,
-    pub reviewer_id: i64,
-    pub reviewer_name: &'a str,
-    pub at: i64,
-}
-
-/// What recording a decision did.
-pub struct Decided {
-    pub reference_id: String,
-    /// Whether `review.resolved` messages were queued.
-    pub relayed: bool,
-}
-
-/// Resolves an open item, appends the history entry and queues a `review.resolved` message for
-/// each destination of `relay` that wants it (by the item's event), in one transaction. Only an open item can be decided; a
-/// second decision is refused, never overwrites the first.
-pub async fn decide(
-    pool: &SqlitePool,
-    d: NewDecision<'_>,
-    relay: &Relay,
-) -> Result<Decided, DecideError> {
-    let mut tx = pool.begin().await?;
-
-    let reference_id: Option<String> = sqlx::query_scalar(
-        "UPDATE review_items SET status = 'resolved', decision = ?, note = ?, decided_by = ?, \
-         decided_at = ? WHERE id = ? AND status = 'open' RETURNING reference_id",
+/// Every history entry about `reference_id`: upstream events as received and every action.
+async fn timeline(pool: &SqlitePool, reference_id: &str) -> sqlx::Result<Vec<TimelineEntry>> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT at, actor, kind, detail FROM (SELECT id, at, actor, kind, detail FROM history \
+         WHERE reference_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
     )
-    .bind(d.decision.as_str())
-    .bind(d.note)
-    .bind(d.reviewer_id)
-    .bind(d.at)
-    .bind(d.item_id)
-    .fetch_optional(&mut *tx)
+    .bind(reference_id)
+    .bind(TIMELINE_ROWS)
+    .fetch_all(pool)
     .await?;
-
-    let Some(reference_id) = reference_id else {
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM review_items WHERE id = ?)")
-                .bind(d.item_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        return Err(if exists {
-            DecideError::AlreadyResolved(d.item_id)
-        } else {
-            DecideError::NotFound(d.item_id)
-        });
-    };
-
-    let detail = match d.note {
-        "" => format!("{} item {}", d.decision.as_str(), d.item_id),
-        note => format!("{} item {}: {note}", d.decision.as_str(), d.item_id),
-    };
-    history::append(
-        &mut tx,
-        NewEntry {
-            at: d.at,
-            actor: d.reviewer_name,
-            kind: kind::REVIEW_DECIDED,
-            reference_id: Some(&reference_id),
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, kind, detail)| TimelineEntry {
+            at: format_time_ms(at),
+            actor,
+            kind,
             detail,
-        },
-    )
-    .await?;
+        })
+        .collect())
+}
 
-    let payload = resolved_payload(
-        d.item_id,
-        &reference_id,
-        d.decision.as_str(),
-        d.note,
-        d.reviewer_name,
-        d.at,
-    );
-    let (score, categories): (f64, String) = sqlx::query_as(
-        "SELECT e.score, e.categories FROM review_items r JOIN events e ON e.id = r.event_id \
-         WHERE r.id = ?",
+/// The excerpt and raw body of an item, for a reveal. `None` when there is no such item.
+pub async fn content(
+    pool: &SqlitePool,
+    id: i64,
+) -> sqlx::Result<Option<(String, Option<String>, Vec<u8>)>> {
+    sqlx::query_as(
+        "SELECT r.reference_id, e.excerpt, e.body FROM review_items r \
+         JOIN events e ON e.id = r.event_id WHERE r.id = ?",
     )
-    .bind(d.item_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let resolved_to = relay.resolved_to(score, &parse_categories(&categories));
-    for destination in &resolved_to {
-        relay_jobs::enqueue_payload(
-            &mut tx,
-            destination,
-            TOPIC_RESOLVED,
-            Some(&reference_id),
-            &payload,
-            d.at,
-        )
-        .await?;
-    }
-
-    tx.commit().await?;
-    Ok(Decided {
-        reference_id,
-        relayed: !resolved_to.is_empty(),
-    })
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 #[derive(FromRow)]
@@ -248,6 +510,7 @@ struct DecisionRecord {
     id: i64,
     reference_id: String,
     decision: String,
+    reason: Option<String>,
     note: Option<String>,
     reviewer: Option<String>,
     opened_at: i64,
@@ -259,8 +522,8 @@ struct DecisionRecord {
 /// Resolved items, newest decision first.
 pub async fn decisions(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<DecisionRow>> {
     let rows: Vec<DecisionRecord> = sqlx::query_as(
-        "SELECT r.id, r.reference_id, r.decision, r.note, u.name AS reviewer, r.opened_at, \
-                r.decided_at, e.score, e.action \
+        "SELECT r.id, r.reference_id, r.decision, r.reason, r.note, u.name AS reviewer, \
+                r.opened_at, r.decided_at, e.score, e.action \
          FROM review_items r JOIN events e ON e.id = r.event_id \
          LEFT JOIN users u ON u.id = r.decided_by \
          WHERE r.status = 'resolved' ORDER BY r.decided_at DESC, r.id DESC LIMIT ?",
@@ -276,6 +539,7 @@ pub async fn decisions(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Decisi
                 item_id: r.id,
                 reference_id: r.reference_id,
                 decision: Decision::parse(&r.decision)?,
+                reason: r.reason.unwrap_or_default(),
                 note: r.note.unwrap_or_default(),
                 reviewer: r.reviewer.unwrap_or_default(),
                 decided_at: format_time_ms(r.decided_at),
@@ -287,6 +551,7 @@ pub async fn decisions(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Decisi
         .collect())
 }
 
-fn parse_categories(json: &str) -> Vec<CategoryScore> {
+/// The categories column as stored (JSON); an unreadable value reads as none.
+pub fn parse_categories(json: &str) -> Vec<CategoryScore> {
     serde_json::from_str(json).unwrap_or_default()
 }
