@@ -20,6 +20,9 @@ ALTER TABLE review_items ADD COLUMN score REAL NOT NULL DEFAULT 0;
 ALTER TABLE review_items ADD COLUMN neg_score REAL GENERATED ALWAYS AS (-score) VIRTUAL;
 -- When the item should be decided by, from the due times of its categories.
 ALTER TABLE review_items ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+-- Urgency compares due times by the minute, as people read them, so that among items due in
+-- the same minute the higher score comes first.
+ALTER TABLE review_items ADD COLUMN due_minute INTEGER GENERATED ALWAYS AS (due_at / 60000) VIRTUAL;
 ALTER TABLE review_items ADD COLUMN claimed_by INTEGER REFERENCES users (id);
 ALTER TABLE review_items ADD COLUMN claimed_until INTEGER;
 -- Set while an open item waits for a manager.
@@ -37,7 +40,7 @@ UPDATE review_items
 SET score = (SELECT score FROM events WHERE events.id = review_items.event_id),
     due_at = opened_at + 86400000;
 
-CREATE INDEX review_items_urgency ON review_items (status, due_at, neg_score, opened_at, id);
+CREATE INDEX review_items_urgency ON review_items (status, due_minute, neg_score, opened_at, id);
 CREATE INDEX review_items_score ON review_items (status, score, id);
 CREATE INDEX review_items_batch ON review_items (decision_batch);
 

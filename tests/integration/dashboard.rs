@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use secrecy::SecretString;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "a long enough password";
+pub(crate) const PASSWORD: &str = "a long enough password";
 
 /// An app with the reviewer alice and one open review item, for post_1.
 async fn app_with_alice_and_one_item() -> TestApp {
@@ -21,11 +21,16 @@ async fn app_with_alice_and_one_item() -> TestApp {
 }
 
 async fn add_user(app: &TestApp, name: &str) {
+    add_user_as(app, name, Role::Reviewer).await;
+}
+
+/// Adds a user with [`PASSWORD`] and `role`.
+pub(crate) async fn add_user_as(app: &TestApp, name: &str, role: Role) {
     let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
     let user = NewUser {
         name,
         password_hash: &hash,
-        role: Role::Reviewer,
+        role,
         actor: "test",
         at: 0,
     };

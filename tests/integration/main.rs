@@ -7,4 +7,5 @@ mod helpers;
 mod ingest;
 mod ingest_rules;
 mod python_signer;
+mod queue;
 mod relay;

@@ -36,6 +36,7 @@ struct QueueRecord {
     excerpt: Option<String>,
     opened_at: i64,
     due_at: i64,
+    due_minute: i64,
     claimed_by: Option<i64>,
     claimer: Option<String>,
     claimed_until: Option<i64>,
@@ -69,9 +70,9 @@ impl Sort {
     fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Sort::Urgent => (
-                "(r.due_at, r.neg_score, r.opened_at, r.id)",
+                "(r.due_minute, r.neg_score, r.opened_at, r.id)",
                 ">",
-                "r.due_at, r.neg_score, r.opened_at, r.id",
+                "r.due_minute, r.neg_score, r.opened_at, r.id",
             ),
             Sort::Newest => ("(r.opened_at, r.id)", "<", "r.opened_at DESC, r.id DESC"),
             Sort::Oldest => ("(r.opened_at, r.id)", ">", "r.opened_at, r.id"),
@@ -84,7 +85,7 @@ impl Sort {
         match self {
             Sort::Urgent => format!(
                 "{}:{}:{}:{}",
-                row.due_at, row.neg_score, row.opened_at, row.id
+                row.due_minute, row.neg_score, row.opened_at, row.id
             ),
             Sort::Newest | Sort::Oldest => format!("{}:{}", row.opened_at, row.id),
             Sort::Score => format!("{}:{}", row.score, row.id),
@@ -157,7 +158,7 @@ pub async fn queue_page(
     let (columns, past, order) = sort.sql();
     let mut query = QueryBuilder::<Sqlite>::new(
         "SELECT r.id, r.reference_id, r.score, r.neg_score, e.categories, e.excerpt, \
-                r.opened_at, r.due_at, r.claimed_by, c.name AS claimer, r.claimed_until, \
+                r.opened_at, r.due_at, r.due_minute, r.claimed_by, c.name AS claimer, r.claimed_until, \
                 x.name AS escalator, r.version \
          FROM review_items r JOIN events e ON e.id = r.event_id \
          LEFT JOIN users c ON c.id = r.claimed_by \

@@ -321,7 +321,7 @@ async fn apply_verdict(
     .await
 }
 
-/// Hands `actor` the most urgent open item nobody holds (due time, then score, then age) and
+/// Hands `actor` the most urgent open item nobody holds (due minute, then score, then age) and
 /// returns its id; an item `actor` already holds comes first. Reviewers are never handed
 /// escalated items. `None` when there is nothing to claim.
 pub async fn claim_next(
@@ -335,7 +335,7 @@ pub async fn claim_next(
 
     let held: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM review_items WHERE status = 'open' AND claimed_by = ? \
-         AND claimed_until > ? ORDER BY due_at, neg_score, opened_at, id LIMIT 1",
+         AND claimed_until > ? ORDER BY due_minute, neg_score, opened_at, id LIMIT 1",
     )
     .bind(actor.id)
     .bind(now)
@@ -350,7 +350,7 @@ pub async fn claim_next(
              SELECT id FROM review_items WHERE status = 'open' \
              AND (claimed_until IS NULL OR claimed_until <= ?3) \
              AND (?4 OR escalated_at IS NULL) \
-             ORDER BY due_at, neg_score, opened_at, id LIMIT 1) \
+             ORDER BY due_minute, neg_score, opened_at, id LIMIT 1) \
          RETURNING id, reference_id",
     )
     .bind(actor.id)
