@@ -11,4 +11,8 @@ export MODDESK_LISTEN="127.0.0.1:$E2E_PORT"
 export MODDESK_WEBHOOK_SECRET="$E2E_SECRET"
 
 printf '%s\n' "$E2E_PASSWORD" | "$MODDESK_BIN" user add "$E2E_USER" --role admin
+for name in e2e-reviewer e2e-reviewer2; do
+    printf '%s\n' "$E2E_PASSWORD" | "$MODDESK_BIN" user add "$name" --role reviewer
+done
+printf '%s\n' "$E2E_PASSWORD" | "$MODDESK_BIN" user add e2e-manager --role manager
 "$MODDESK_BIN" serve

@@ -3,6 +3,8 @@
 //! Compiled twice: with `ssr` into the server binary (which also gets the server-only modules
 //! `auth`, `server` and `store`), and with `hydrate` into the wasm bundle that runs in the browser.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod duration;
@@ -31,4 +33,8 @@ pub use root::{App, shell};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // A mark for browser tests and scripts: the page now reacts to input.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
 }

@@ -11,7 +11,8 @@ test("a signed event is reviewed, then shows in Decisions and History", async ({
   await logIn(page);
   await page.getByRole("link", { name: reference }).click();
   await expect(page.getByRole("heading", { name: reference })).toBeVisible();
-  await page.getByLabel("Remove").check();
+  await page.getByLabel("Remove (r)").check();
+  await page.getByLabel("Reason").selectOption("harassment");
   await page.getByLabel("Note (optional)").fill("targeted harassment");
   await page.getByRole("button", { name: "Record decision" }).click();
 

@@ -11,8 +11,21 @@ export const fixture: Record<string, string> = Object.fromEntries(
     .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).trim()]),
 );
 
+/** What a test event says; the defaults are a harassment review. */
+export interface EventShape {
+  category?: string;
+  score?: number;
+  excerpt?: string;
+}
+
 /** Signs an event the Standard Webhooks way, independently of moddesk's own code. */
-export async function sendReviewEvent(request: APIRequestContext, reference: string) {
+export async function sendReviewEvent(
+  request: APIRequestContext,
+  reference: string,
+  shape: EventShape = {},
+) {
+  const category = shape.category ?? "harassment";
+  const score = shape.score ?? 0.77;
   const id = `evt_${randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({
@@ -21,13 +34,13 @@ export async function sendReviewEvent(request: APIRequestContext, reference: str
     created_at: new Date().toISOString(),
     data: {
       reference_id: reference,
-      score: 0.77,
+      score,
       action: "review",
       categories: [
-        { name: "harassment", score: 0.77 },
+        { name: category, score },
         { name: "spam", score: 0.1 },
       ],
-      content: { kind: "comment", excerpt: `Excerpt of ${reference}` },
+      content: { kind: "comment", excerpt: shape.excerpt ?? `Excerpt of ${reference}` },
       subject: "user_e2e",
     },
   });
@@ -46,11 +59,18 @@ export async function sendReviewEvent(request: APIRequestContext, reference: str
   expect(response.status(), await response.text()).toBe(200);
 }
 
-/** Logs in through the login form and waits for the queue. */
-export async function logIn(page: Page) {
+/** Logs in through the login form (as the admin unless `user` is given) and waits for the
+ * queue to be live. */
+export async function logIn(page: Page, user: string = fixture.E2E_USER) {
   await page.goto("/login");
-  await page.getByLabel("User name").fill(fixture.E2E_USER);
+  await page.getByLabel("User name").fill(user);
   await page.getByLabel("Password").fill(fixture.E2E_PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "Review queue" })).toBeVisible();
+  await hydrated(page);
+}
+
+/** Waits until the page reacts to input (keyboard shortcuts need the browser bundle). */
+export async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
 }

@@ -21,7 +21,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <nav aria-label="Main">
                                     <A href="/" exact=true>"Queue"</A>
                                     <A href="/decisions">"Decisions"</A>
-                                    <A href="/history">"History"</A>
+                                    {(user.role >= Role::Manager).then(|| view! {
+                                        <A href="/history">"History"</A>
+                                    })}
                                     {is_admin(&user).then(|| view! {
                                         <A href="/inbox">"Inbox"</A>
                                         <A href="/deliveries">"Deliveries"</A>

@@ -30,16 +30,18 @@ pub fn SensitiveExcerpt(item_id: i64, #[prop(optional)] raw: bool) -> impl IntoV
             .into_any(),
             None => view! {
                 <div class="sensitive">
-                    <span class="blurred" aria-hidden="true">"████ ██ ███████ ████ ███ ██████"</span>
+                    <span class="blurred" aria-hidden="true">"████ ██ ██████ ███"</span>
                     <button
                         type="button"
                         class="secondary"
+                        title="Sensitive content: the reveal is recorded"
+                        aria-label="Reveal sensitive content"
                         disabled=move || reveal.pending().get()
                         on:click=move |_| {
                             reveal.dispatch(Reveal { item_id });
                         }
                     >
-                        "Reveal sensitive content"
+                        "Reveal"
                     </button>
                 </div>
             }

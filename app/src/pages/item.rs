@@ -7,7 +7,7 @@ use crate::api::review::{
 use crate::components::categories::Categories;
 use crate::components::clock::{ClaimBadge, DueBadge, ticking_clock};
 use crate::components::error_view::{ActionError, ErrorView};
-use crate::components::keys::{KeyHelp, click, focus, on_keys};
+use crate::components::keys::{KeyHelp, click, on_keys};
 use crate::components::sensitive::SensitiveExcerpt;
 use crate::components::undo::UndoBar;
 use crate::error::AppError;
@@ -105,10 +105,7 @@ fn ItemBody(
         match key {
             "a" if can_decide => send("approve", String::new()),
             "e" if can_decide => send("escalate", String::new()),
-            "r" if can_decide => {
-                verdict.set("remove".into());
-                focus("#reason");
-            }
+            "r" if can_decide => verdict.set("remove".into()),
             digit if can_decide && verdict.get_untracked() == "remove" && digit.len() == 1 => {
                 let Some(code) = digit
                     .parse::<usize>()
@@ -267,7 +264,7 @@ fn DecisionForm(
                     {choice("escalate", " Escalate to managers (e)")}
                 </fieldset>
                 <label>
-                    "Reason (required to remove; 1–9 after r)"
+                    "Reason (required to remove; after r, press its number)"
                     <select name="reason" id="reason" required=move || verdict.get() == "remove">
                         <option value="">"—"</option>
                         {reason_codes

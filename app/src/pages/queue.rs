@@ -21,7 +21,11 @@ const KEYS: &[(&str, &str)] = &[
     ("Enter", "open the row"),
     ("n", "claim the next item and open it"),
     ("a", "approve the selected rows (or the current one)"),
-    ("r", "remove the selected rows: choose a reason first"),
+    ("1 – 9", "choose the reason code for removing"),
+    (
+        "r",
+        "remove the selected rows (or the current one) with that reason",
+    ),
     ("e", "escalate the selected rows to managers"),
     ("u", "undo your last decision"),
     ("/", "search by reference id"),
@@ -236,6 +240,17 @@ fn QueueBody(
                     submit("remove");
                 }
             }
+            digit if digit.len() == 1 && digit.chars().all(|c| c.is_ascii_digit()) => {
+                let Some(code) = digit
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| reason_codes.with_value(|codes| codes.get(i).cloned()))
+                else {
+                    return false;
+                };
+                reason.set(code);
+            }
             "u" => click(".undo button"),
             "/" => focus("#queue-search"),
             "?" => help.update(|open| *open = !*open),
@@ -346,8 +361,8 @@ fn BulkBar(
     view! {
         <div class="bulk" role="group" aria-label="Bulk decision">
             <span>{move || match count() {
-                0 => "Select rows (x) to decide several at once; keys act on the current row otherwise.".to_owned(),
-                n => format!("{n} selected"),
+                0 => "No rows selected (x selects):".to_owned(),
+                n => format!("{n} selected:"),
             }}</span>
             <button type="button" class="approve" disabled=move || bulk.pending().get() on:click=move |_| submit("approve")>
                 "Approve (a)"
@@ -359,7 +374,11 @@ fn BulkBar(
                     {reason_codes
                         .get_value()
                         .into_iter()
-                        .map(|code| view! { <option value=code.clone()>{code.clone()}</option> })
+                        .enumerate()
+                        .map(|(i, code)| {
+                            let label = format!("{} {code}", i + 1);
+                            view! { <option value=code>{label}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
