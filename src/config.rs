@@ -14,7 +14,7 @@ use crate::relay::destination::{self, Destination, RawDestination};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 17] = [
     "listen",
     "database_url",
     "webhook_scheme",
@@ -27,6 +27,11 @@ const FIELDS: [&str; 12] = [
     "relay_retry_secs",
     "relay_timeout_secs",
     "relay_max_retry_after_secs",
+    "login_max_failures_per_account",
+    "login_max_failures_per_address",
+    "login_failure_window_secs",
+    "session_idle_secs",
+    "session_max_age_secs",
 ];
 
 /// Configuration as written by the operator, before validation.
@@ -62,6 +67,17 @@ pub struct RawConfig {
     pub relay_timeout_secs: u64,
     /// Longest wait a destination's `Retry-After` can ask for, in seconds.
     pub relay_max_retry_after_secs: u64,
+    /// Failed logins allowed for one account name within the window before further attempts
+    /// are refused; 0 turns the limit off.
+    pub login_max_failures_per_account: u32,
+    /// Failed logins allowed from one client address within the window; 0 turns it off.
+    pub login_max_failures_per_address: u32,
+    /// The window failed logins are counted in, in seconds.
+    pub login_failure_window_secs: u64,
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after login, however busy it is.
+    pub session_max_age_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -82,6 +98,11 @@ impl Default for RawConfig {
             ],
             relay_timeout_secs: 10,
             relay_max_retry_after_secs: 3_600,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_failure_window_secs: 15 * 60,
+            session_idle_secs: 30 * 60,
+            session_max_age_secs: 12 * 3_600,
         }
     }
 }
@@ -107,6 +128,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub destinations: Vec<Destination>,
     pub relay: RelaySettings,
+    pub auth: app::auth::AuthPolicy,
 }
 
 /// How the relay retries and waits.
@@ -215,6 +237,8 @@ impl RawConfig {
             max_retry_after: Duration::from_secs(self.relay_max_retry_after_secs),
         };
 
+        let auth = self.auth_policy()?;
+
         Ok(Settings {
             listen,
             database_url,
@@ -227,6 +251,31 @@ impl RawConfig {
             log_format,
             destinations,
             relay,
+            auth,
+        })
+    }
+
+    /// The login throttling and session limits.
+    fn auth_policy(&self) -> anyhow::Result<app::auth::AuthPolicy> {
+        const DAY: u64 = 86_400;
+        if !(1..=DAY).contains(&self.login_failure_window_secs) {
+            bail!("login_failure_window_secs: must be between 1 and 86400 seconds");
+        }
+        if !(60..=7 * DAY).contains(&self.session_idle_secs) {
+            bail!("session_idle_secs: must be between 60 seconds and 7 days");
+        }
+        if !(1..=30 * DAY).contains(&self.session_max_age_secs) {
+            bail!("session_max_age_secs: must be between 1 second and 30 days");
+        }
+        let ms = |secs: u64| i64::try_from(secs * 1_000).unwrap_or(i64::MAX);
+        Ok(app::auth::AuthPolicy {
+            throttle: app::store::login_failures::Limits {
+                per_account: self.login_max_failures_per_account,
+                per_address: self.login_max_failures_per_address,
+                window_ms: ms(self.login_failure_window_secs),
+            },
+            session_idle_ms: ms(self.session_idle_secs),
+            session_max_age_ms: ms(self.session_max_age_secs),
         })
     }
 }
@@ -309,6 +358,27 @@ mod tests {
                     ..raw()
                 },
                 "webhook_tolerance_secs",
+            ),
+            (
+                RawConfig {
+                    login_failure_window_secs: 0,
+                    ..raw()
+                },
+                "login_failure_window_secs",
+            ),
+            (
+                RawConfig {
+                    session_idle_secs: 10,
+                    ..raw()
+                },
+                "session_idle_secs",
+            ),
+            (
+                RawConfig {
+                    session_max_age_secs: 0,
+                    ..raw()
+                },
+                "session_max_age_secs",
             ),
         ];
 

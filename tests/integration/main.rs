@@ -6,5 +6,6 @@ mod dashboard;
 mod helpers;
 mod ingest;
 mod ingest_rules;
+mod login;
 mod python_signer;
 mod relay;
