@@ -9,3 +9,4 @@ mod ingest_rules;
 mod login;
 mod python_signer;
 mod relay;
+mod users;
