@@ -114,6 +114,24 @@ fn an_account_is_locked_after_its_failures_with_one_answer_for_known_and_unknown
 }
 
 #[test]
+fn parallel_guesses_cannot_pass_the_limit() {
+    run(async {
+        let app = app_with(|c| c.login_max_failures_per_account = 3).await;
+
+        let attempts = (0..8).map(|_| app.send(login_request("alice", "wrong password!", None)));
+        let replies = futures::future::join_all(attempts).await;
+
+        let refused = |status| replies.iter().filter(|r| r.status == status).count();
+        assert_eq!(
+            refused(StatusCode::BAD_REQUEST),
+            3,
+            "only the limit is checked"
+        );
+        assert_eq!(refused(StatusCode::TOO_MANY_REQUESTS), 5);
+    })
+}
+
+#[test]
 fn a_successful_login_clears_the_account_failures() {
     run(async {
         let app = app_with(|c| c.login_max_failures_per_account = 3).await;
