@@ -16,7 +16,7 @@ use crate::relay::destination::{self, Destination, RawDestination};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 24] = [
     "listen",
     "database_url",
     "webhook_scheme",
@@ -36,6 +36,11 @@ const FIELDS: [&str; 19] = [
     "due_minutes",
     "due_default_minutes",
     "upstream_url",
+    "login_max_failures_per_account",
+    "login_max_failures_per_address",
+    "login_failure_window_secs",
+    "session_idle_secs",
+    "session_max_age_secs",
 ];
 
 /// Configuration as written by the operator, before validation.
@@ -86,6 +91,17 @@ pub struct RawConfig {
     pub due_default_minutes: u64,
     /// Link to an item in the upstream's own tool, with `{reference_id}` in it; empty for none.
     pub upstream_url: String,
+    /// Failed logins allowed for one account name within the window before further attempts
+    /// are refused; 0 turns the limit off.
+    pub login_max_failures_per_account: u32,
+    /// Failed logins allowed from one client address within the window; 0 turns it off.
+    pub login_max_failures_per_address: u32,
+    /// The window failed logins are counted in, in seconds.
+    pub login_failure_window_secs: u64,
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after login, however busy it is.
+    pub session_max_age_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -113,6 +129,11 @@ impl Default for RawConfig {
             due_minutes: BTreeMap::from([("self-harm".to_owned(), 15)]),
             due_default_minutes: 24 * 60,
             upstream_url: String::new(),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_failure_window_secs: 15 * 60,
+            session_idle_secs: 30 * 60,
+            session_max_age_secs: 12 * 3_600,
         }
     }
 }
@@ -139,6 +160,7 @@ pub struct Settings {
     pub destinations: Vec<Destination>,
     pub relay: RelaySettings,
     pub workflow: Workflow,
+    pub auth: app::auth::AuthPolicy,
 }
 
 /// How the relay retries and waits.
@@ -248,6 +270,7 @@ impl RawConfig {
         };
 
         let workflow = self.workflow()?;
+        let auth = self.auth_policy()?;
 
         Ok(Settings {
             listen,
@@ -262,6 +285,31 @@ impl RawConfig {
             destinations,
             relay,
             workflow,
+            auth,
+        })
+    }
+
+    /// The login throttling and session limits.
+    fn auth_policy(&self) -> anyhow::Result<app::auth::AuthPolicy> {
+        const DAY: u64 = 86_400;
+        if !(1..=DAY).contains(&self.login_failure_window_secs) {
+            bail!("login_failure_window_secs: must be between 1 and 86400 seconds");
+        }
+        if !(60..=7 * DAY).contains(&self.session_idle_secs) {
+            bail!("session_idle_secs: must be between 60 seconds and 7 days");
+        }
+        if !(1..=30 * DAY).contains(&self.session_max_age_secs) {
+            bail!("session_max_age_secs: must be between 1 second and 30 days");
+        }
+        let ms = |secs: u64| i64::try_from(secs * 1_000).unwrap_or(i64::MAX);
+        Ok(app::auth::AuthPolicy {
+            throttle: app::store::login_failures::Limits {
+                per_account: self.login_max_failures_per_account,
+                per_address: self.login_max_failures_per_address,
+                window_ms: ms(self.login_failure_window_secs),
+            },
+            session_idle_ms: ms(self.session_idle_secs),
+            session_max_age_ms: ms(self.session_max_age_secs),
         })
     }
 
@@ -448,6 +496,27 @@ mod tests {
                     ..raw()
                 },
                 "claim_minutes",
+            ),
+            (
+                RawConfig {
+                    login_failure_window_secs: 0,
+                    ..raw()
+                },
+                "login_failure_window_secs",
+            ),
+            (
+                RawConfig {
+                    session_idle_secs: 10,
+                    ..raw()
+                },
+                "session_idle_secs",
+            ),
+            (
+                RawConfig {
+                    session_max_age_secs: 0,
+                    ..raw()
+                },
+                "session_max_age_secs",
             ),
         ];
 

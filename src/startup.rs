@@ -33,9 +33,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Largest request body the dashboard accepts (its forms are small).
 const DASHBOARD_BODY_LIMIT: usize = 64 * 1024;
 
-/// How long a dashboard session lives without use.
-const SESSION_IDLE: time::Duration = time::Duration::hours(8);
-
 /// The router with every route and layer, on an open database.
 pub async fn build_router(
     settings: &Settings,
@@ -73,6 +70,7 @@ pub async fn build_router(
         setup,
         relay: relay.clone(),
         workflow: settings.workflow.clone(),
+        auth: settings.auth,
     };
     let dashboard = dashboard_router(settings, state).await?;
 
@@ -106,7 +104,9 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.public_url.starts_with("https://"))
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+        .with_expiry(Expiry::OnInactivity(time::Duration::milliseconds(
+            state.auth.session_idle_ms,
+        )));
 
     let options = LeptosOptions::builder()
         .output_name("moddesk")
@@ -115,7 +115,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .site_addr(settings.listen)
         .build();
     let routes = generate_route_list(App);
-    let pool = state.pool.clone();
+    let guard_state = state.clone();
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     let context = move || provide_context(state.clone());
@@ -125,7 +125,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             let options = options.clone();
             move || shell(options.clone())
         })
-        .route_layer(from_fn_with_state(pool, guard::require_login))
+        .route_layer(from_fn_with_state(guard_state, guard::require_login))
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
@@ -189,7 +189,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", settings.listen))?;
     tracing::info!(address = %settings.listen, public_url = %settings.public_url, "moddesk is listening");
 
-    axum::serve(listener, router)
+    // Connection info gives login throttling the client's address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;

@@ -23,6 +23,9 @@ pub enum AppError {
     /// 409: the state changed under the caller (for example, someone decided the item first).
     #[error("{0}")]
     Conflict(String),
+    /// 429: too many failed logins; the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 500: a fault on the server; the cause is in the server log.
     #[error("Something went wrong on the server. The error was logged.")]
     Internal,
@@ -40,6 +43,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 400,
             AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

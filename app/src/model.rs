@@ -353,3 +353,13 @@ pub struct DeliveriesView {
     pub destinations: Vec<DestinationView>,
     pub jobs: Vec<DeliveryJobRow>,
 }
+
+/// A dashboard user on the Users page: no password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+}

@@ -5,6 +5,7 @@ use crate::components::layout::Layout;
 use crate::pages::{
     decisions::DecisionsPage, deliveries::DeliveriesPage, history::HistoryPage, inbox::InboxPage,
     item::ItemPage, login::LoginPage, not_found::NotFound, queue::QueuePage, setup::SetupPage,
+    users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/deliveries") view=DeliveriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 </Routes>

@@ -2,11 +2,11 @@
 //! the login page before anything is rendered. Server functions check the session themselves.
 
 use app::auth::session::current_user;
+use app::server::ServerState;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use sqlx::SqlitePool;
 use tower_sessions::Session;
 
 /// Pages anyone may open.
@@ -14,7 +14,7 @@ const PUBLIC_PAGES: [&str; 2] = ["/login", "/setup"];
 
 /// Redirects page requests without a logged-in user to `/login`.
 pub async fn require_login(
-    State(pool): State<SqlitePool>,
+    State(state): State<ServerState>,
     session: Session,
     request: Request,
     next: Next,
@@ -24,7 +24,7 @@ pub async fn require_login(
     if !is_page || PUBLIC_PAGES.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    match current_user(&session, &pool).await {
+    match current_user(&session, &state.pool, &state.auth).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => Redirect::to("/login").into_response(),
         Err(error) => (

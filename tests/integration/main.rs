@@ -6,6 +6,8 @@ mod dashboard;
 mod helpers;
 mod ingest;
 mod ingest_rules;
+mod login;
 mod python_signer;
 mod queue;
 mod relay;
+mod users;

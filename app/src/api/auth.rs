@@ -20,44 +20,54 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 }
 
 /// Logs in and sends the browser to the queue. Unknown name and wrong password give the same
-/// answer.
+/// answer; so does a throttled attempt (429), whether or not the account exists.
 #[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<(), AppError> {
-    use crate::auth::{password as pw, session as sess};
+    use crate::auth::session as sess;
     use crate::server::{internal, respond};
-    use crate::store::{history, now_ms, users};
-    use secrecy::SecretString;
+    use crate::store::login_failures::{self, Admission};
+    use crate::store::{history, now_ms};
 
+    // Read before the first await, while the request's context is current.
+    let response = use_context::<leptos_axum::ResponseOptions>();
     respond(|ctx| async move {
-        let name = validate_name(&name).ok();
-        let user = match name {
-            Some(name) if password.chars().count() <= MAX_PASSWORD_CHARS => {
-                let record = users::by_name(&ctx.pool, name).await.map_err(internal)?;
-                let stored = record.as_ref().map(|r| r.password_hash.clone());
-                let password_ok = pw::verify(SecretString::from(password), stored).await;
-                record.filter(|_| password_ok).and_then(|r| r.to_current())
+        let account = validate_name(&name).ok();
+        let now = now_ms();
+        let admission = login_failures::admit(
+            &ctx.pool,
+            ctx.auth.throttle,
+            account,
+            ctx.client.as_deref(),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+        let reservation = match admission {
+            Admission::Admitted { id } => id,
+            Admission::Refused { retry_at } => {
+                return Err(throttled(&ctx, account, retry_at - now, response).await);
             }
-            _ => None,
         };
 
+        let user = match account {
+            Some(account) => check_password(&ctx, account, password).await?,
+            None => None,
+        };
         let mut conn = ctx.pool.acquire().await.map_err(internal)?;
-        let Some(user) = user else {
-            let detail = match name {
+        let Some((user, epoch)) = user else {
+            let detail = match account {
                 Some(name) => format!("failed login as {name:?}"),
                 None => "failed login with an invalid user name".to_owned(),
             };
-            let entry = history::NewEntry {
-                at: now_ms(),
-                actor: "anonymous",
-                kind: history::kind::LOGIN_FAILED,
-                reference_id: None,
-                detail,
-            };
+            let entry = anonymous_entry(history::kind::LOGIN_FAILED, detail);
             history::append(&mut conn, entry).await.map_err(internal)?;
             return Err(AppError::Invalid(LOGIN_REFUSED.into()));
         };
 
-        sess::log_in(&ctx.session, user.id).await?;
+        login_failures::succeeded(&ctx.pool, reservation, &user.name)
+            .await
+            .map_err(internal)?;
+        sess::log_in(&ctx.session, user.id, epoch).await?;
         let entry = history::NewEntry {
             at: now_ms(),
             actor: &user.name,
@@ -71,6 +81,80 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
         Ok(())
     })
     .await
+}
+
+/// The user `name` with their session epoch, if `password` is theirs and they may log in.
+#[cfg(feature = "ssr")]
+async fn check_password(
+    ctx: &crate::server::Ctx,
+    name: &str,
+    password: String,
+) -> Result<Option<(CurrentUser, i64)>, AppError> {
+    use crate::auth::password as pw;
+    use crate::server::internal;
+    use crate::store::users;
+    use secrecy::SecretString;
+
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Ok(None);
+    }
+    let record = users::by_name(&ctx.pool, name).await.map_err(internal)?;
+    let stored = record.as_ref().map(|r| r.password_hash.clone());
+    let password_ok = pw::verify(SecretString::from(password), stored).await;
+    Ok(record
+        .filter(|_| password_ok)
+        .and_then(|r| Some((r.to_current()?, r.session_epoch))))
+}
+
+/// Records a throttled attempt and builds its 429, with `Retry-After`. The password was not
+/// checked, and the answer is the same whether or not the account exists.
+#[cfg(feature = "ssr")]
+async fn throttled(
+    ctx: &crate::server::Ctx,
+    account: Option<&str>,
+    wait_ms: i64,
+    response: Option<leptos_axum::ResponseOptions>,
+) -> AppError {
+    use crate::server::internal;
+    use crate::store::history;
+
+    let wait_secs = u64::try_from(wait_ms)
+        .unwrap_or(0)
+        .max(1_000)
+        .div_ceil(1_000);
+    let minutes = wait_secs.div_ceil(60);
+    if let (Some(response), Ok(value)) = (response, wait_secs.to_string().parse()) {
+        response.insert_header(axum::http::header::RETRY_AFTER, value);
+    }
+    let detail = match account {
+        Some(name) => format!("login as {name:?} refused: too many failed logins"),
+        None => "login with an invalid user name refused: too many failed logins".to_owned(),
+    };
+    let entry = anonymous_entry(history::kind::LOGIN_THROTTLED, detail);
+    let recorded = match ctx.pool.acquire().await {
+        Ok(mut conn) => history::append(&mut conn, entry).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = recorded {
+        return internal(error);
+    }
+    tracing::warn!(account = account.unwrap_or_default(), "login throttled");
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    AppError::TooManyRequests(format!(
+        "Too many failed logins; try again in {minutes} {unit}."
+    ))
+}
+
+/// A history entry by nobody in particular (a login attempt).
+#[cfg(feature = "ssr")]
+fn anonymous_entry(kind: &str, detail: String) -> crate::store::history::NewEntry<'_> {
+    crate::store::history::NewEntry {
+        at: crate::store::now_ms(),
+        actor: "anonymous",
+        kind,
+        reference_id: None,
+        detail,
+    }
 }
 
 /// Ends the session and sends the browser to the login page.
@@ -140,7 +224,7 @@ pub async fn create_first_admin(
         };
         ctx.setup.close();
 
-        sess::log_in(&ctx.session, id).await?;
+        sess::log_in(&ctx.session, id, 0).await?;
         tracing::info!(user = %name, "first admin created through the setup link");
         leptos_axum::redirect("/");
         Ok(())

@@ -6,3 +6,4 @@ pub mod deliveries;
 pub mod history;
 pub mod inbox;
 pub mod review;
+pub mod users;

@@ -27,6 +27,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     {is_admin(&user).then(|| view! {
                                         <A href="/inbox">"Inbox"</A>
                                         <A href="/deliveries">"Deliveries"</A>
+                                        <A href="/users">"Users"</A>
                                     })}
                                 </nav>
                                 <div class="whoami">

@@ -9,3 +9,4 @@ pub mod login;
 pub mod not_found;
 pub mod queue;
 pub mod setup;
+pub mod users;

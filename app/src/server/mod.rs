@@ -5,6 +5,7 @@ mod setup;
 
 pub use setup::SetupGate;
 
+use crate::auth::AuthPolicy;
 use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
 use crate::relay::Relay;
@@ -22,15 +23,20 @@ pub struct ServerState {
     pub setup: SetupGate,
     pub relay: Relay,
     pub workflow: Workflow,
+    pub auth: AuthPolicy,
 }
 
-/// A server function's view of its request: the shared state and the caller's session.
+/// A server function's view of its request: the shared state, the caller's session and address.
 pub struct Ctx {
     pub pool: SqlitePool,
     pub setup: SetupGate,
     pub relay: Relay,
     pub workflow: Workflow,
+    pub auth: AuthPolicy,
     pub session: Session,
+    /// The peer's IP address, when the server was started with connection info (`serve` is);
+    /// behind a reverse proxy this is the proxy's address.
+    pub client: Option<String>,
 }
 
 impl Ctx {
@@ -46,19 +52,25 @@ impl Ctx {
             .get::<Session>()
             .cloned()
             .ok_or_else(|| internal("session layer missing"))?;
+        let client = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
         Ok(Ctx {
             pool: state.pool,
             setup: state.setup,
             relay: state.relay,
             workflow: state.workflow,
+            auth: state.auth,
             session,
+            client,
         })
     }
 
     /// The logged-in user, if any. Checked against the database on every call, so a removed or
     /// disabled user loses access at once.
     pub async fn user(&self) -> Result<Option<CurrentUser>, AppError> {
-        crate::auth::session::current_user(&self.session, &self.pool).await
+        crate::auth::session::current_user(&self.session, &self.pool, &self.auth).await
     }
 
     /// The logged-in user, or `Unauthenticated`.

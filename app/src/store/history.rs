@@ -17,6 +17,8 @@ pub mod kind {
     pub const REVIEW_REVEALED: &str = "review.revealed";
     pub const LOGIN: &str = "auth.login";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
+    /// A login refused unchecked because of too many failed logins.
+    pub const LOGIN_THROTTLED: &str = "auth.login_throttled";
     pub const LOGOUT: &str = "auth.logout";
     pub const USER_CREATED: &str = "user.created";
     pub const USER_PASSWORD: &str = "user.password_changed";

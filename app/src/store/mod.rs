@@ -4,6 +4,7 @@
 pub mod dead_letters;
 pub mod events;
 pub mod history;
+pub mod login_failures;
 pub mod relay_jobs;
 pub mod review;
 pub mod users;

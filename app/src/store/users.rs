@@ -12,6 +12,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub role: String,
     pub disabled: bool,
+    /// Raised when the password changes or the user is disabled; sessions from before are over.
+    pub session_epoch: i64,
 }
 
 impl UserRecord {
@@ -103,18 +105,22 @@ pub async fn count(pool: &SqlitePool) -> sqlx::Result<i64> {
 
 /// The user with this name (case-insensitive).
 pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<UserRecord>> {
-    sqlx::query_as("SELECT id, name, password_hash, role, disabled FROM users WHERE name = ?")
-        .bind(name)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, password_hash, role, disabled, session_epoch FROM users WHERE name = ?",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await
 }
 
 /// The user with this id.
 pub async fn by_id(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<UserRecord>> {
-    sqlx::query_as("SELECT id, name, password_hash, role, disabled FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, password_hash, role, disabled, session_epoch FROM users WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// A change to an existing user.
@@ -125,8 +131,8 @@ pub enum Change<'a> {
 }
 
 /// Applies `change` to the user `name` and records it in the history (never the hash). Returns
-/// whether there was such a user. A disabled user loses access on their next request, since
-/// every request looks the user up again.
+/// whether there was such a user. A new password or disabling raises the user's session epoch,
+/// which ends all their sessions on their next request; a disabled user also cannot log in.
 pub async fn change(
     pool: &SqlitePool,
     name: &str,
@@ -137,7 +143,8 @@ pub async fn change(
     let mut tx = pool.begin().await?;
     let (sql, value, history_kind, detail) = match &change {
         Change::Password(hash) => (
-            "UPDATE users SET password_hash = ? WHERE name = ? RETURNING name",
+            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 \
+             WHERE name = ? RETURNING name",
             hash.to_string(),
             kind::USER_PASSWORD,
             "changed the password of".to_owned(),
@@ -149,7 +156,8 @@ pub async fn change(
             format!("gave role {role} to"),
         ),
         Change::Disabled(disabled) => (
-            "UPDATE users SET disabled = ? WHERE name = ? RETURNING name",
+            "UPDATE users SET disabled = ?1, session_epoch = session_epoch + ?1 \
+             WHERE name = ?2 RETURNING name",
             i64::from(*disabled).to_string(),
             if *disabled {
                 kind::USER_DISABLED
@@ -183,9 +191,10 @@ pub async fn change(
     Ok(true)
 }
 
-/// A user as `moddesk user list` shows them.
+/// A user as `moddesk user list` and the Users page show them.
 #[derive(FromRow)]
 pub struct UserSummary {
+    pub id: i64,
     pub name: String,
     pub role: String,
     pub disabled: bool,
@@ -194,7 +203,7 @@ pub struct UserSummary {
 
 /// Every user, by name.
 pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<UserSummary>> {
-    sqlx::query_as("SELECT name, role, disabled, created_at FROM users ORDER BY name")
+    sqlx::query_as("SELECT id, name, role, disabled, created_at FROM users ORDER BY name")
         .fetch_all(pool)
         .await
 }
