@@ -223,7 +223,7 @@ fn a_session_ends_at_its_absolute_limit_however_busy() {
         tokio::time::sleep(Duration::from_millis(2_100)).await;
         let page = app.send(get("/", &cookie)).await;
         let server_fn = app
-            .send(form_post("/api/history_page", "", Some(&cookie)))
+            .send(form_post("/api/open_queue", "", Some(&cookie)))
             .await;
 
         assert_eq!(fresh.status, StatusCode::OK);
@@ -250,13 +250,13 @@ fn a_new_password_ends_the_users_sessions() {
 
         for cookie in [&first, &second] {
             let reply = app
-                .send(form_post("/api/history_page", "", Some(cookie)))
+                .send(form_post("/api/open_queue", "", Some(cookie)))
                 .await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
         }
         let cookie = log_in(&app, "alice", "a brand new password").await.unwrap();
         let reply = app
-            .send(form_post("/api/history_page", "", Some(&cookie)))
+            .send(form_post("/api/open_queue", "", Some(&cookie)))
             .await;
         assert_eq!(reply.status, StatusCode::OK, "a new login works");
     })
