@@ -10,4 +10,5 @@ mod login;
 mod python_signer;
 mod queue;
 mod relay;
+mod roles;
 mod users;
