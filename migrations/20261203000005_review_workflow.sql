@@ -49,3 +49,21 @@ ALTER TABLE relay_jobs ADD COLUMN decision_batch INTEGER REFERENCES decision_bat
 
 -- An item's timeline reads the history by reference id.
 CREATE INDEX history_reference ON history (reference_id, id);
+
+-- Each event's category names, so the queue filters by category through an index instead of
+-- reading every event's JSON.
+CREATE TABLE event_categories (
+    event_id INTEGER NOT NULL REFERENCES events (id),
+    name     TEXT    NOT NULL,
+    PRIMARY KEY (event_id, name)
+) WITHOUT ROWID;
+
+CREATE INDEX event_categories_name ON event_categories (name, event_id);
+
+INSERT OR IGNORE INTO event_categories (event_id, name)
+SELECT e.id, json_extract(j.value, '$.name') FROM events e, json_each(e.categories) j
+WHERE json_valid(e.categories) AND json_extract(j.value, '$.name') IS NOT NULL;
+
+-- Finding a review item by its event (category filter), and the items one person holds.
+CREATE INDEX review_items_event ON review_items (event_id);
+CREATE INDEX review_items_claimed ON review_items (claimed_by, claimed_until) WHERE claimed_by IS NOT NULL;

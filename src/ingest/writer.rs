@@ -10,7 +10,9 @@
 
 use anyhow::Context;
 use app::relay::Relay;
-use app::store::events::{INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REVIEW};
+use app::store::events::{
+    CATEGORY_SQL, INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REVIEW,
+};
 use app::store::history::{APPEND_SQL, NewEntry};
 use app::store::relay_jobs::ENQUEUE_EVENT_SQL;
 use app::store::review::OPEN_OR_REFRESH_SQL;
@@ -277,6 +279,10 @@ fn record(
         return Ok(Recorded::DuplicateMismatch);
     };
 
+    for category in &event.categories {
+        tx.prepare_cached(CATEGORY_SQL)?
+            .execute(params![row_id, category.name])?;
+    }
     let queued = event.event_type == TYPE_REVIEW;
     if queued {
         tx.prepare_cached(OPEN_OR_REFRESH_SQL)?.execute(params![

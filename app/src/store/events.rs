@@ -47,6 +47,11 @@ pub const INSERT_SQL: &str = "INSERT INTO events (source, event_id, webhook_id, 
      created_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (source, event_id) DO NOTHING RETURNING id";
 
+/// Records one category name of a stored event, for the queue's category filter. Parameters:
+/// event row id, name. A name listed twice in one event is kept once.
+pub const CATEGORY_SQL: &str =
+    "INSERT OR IGNORE INTO event_categories (event_id, name) VALUES (?, ?)";
+
 /// Whether the stored event (source, event_id) has exactly this body (byte for byte), and the
 /// stored event's reference id. Parameters: body, source, event_id.
 pub const SAME_BODY_SQL: &str =

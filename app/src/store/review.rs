@@ -224,10 +224,7 @@ fn push_filter(
 
     let category = filter.category.trim();
     if !category.is_empty() {
-        query.push(
-            " AND EXISTS (SELECT 1 FROM events ce, json_each(ce.categories) j \
-             WHERE ce.id = r.event_id AND json_extract(j.value, '$.name') = ",
-        );
+        query.push(" AND r.event_id IN (SELECT event_id FROM event_categories WHERE name = ");
         query.push_bind(category.to_owned());
         query.push(")");
     }
