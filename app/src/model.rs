@@ -127,6 +127,18 @@ pub struct Claim {
     pub mine: bool,
 }
 
+/// Categories with these names, each scored 0.5: for tests.
+#[cfg(test)]
+pub fn test_categories(names: &[&str]) -> Vec<CategoryScore> {
+    names
+        .iter()
+        .map(|n| CategoryScore {
+            name: n.to_string(),
+            score: 0.5,
+        })
+        .collect()
+}
+
 /// A row of the review queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueRow {

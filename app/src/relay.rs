@@ -154,6 +154,7 @@ pub fn resolved_payload(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_categories as cats;
 
     fn route(topics: &[&str], categories: &[&str], min_score: Option<f64>) -> Route {
         Route {
@@ -163,16 +164,6 @@ mod tests {
             categories: categories.iter().map(|c| c.to_string()).collect(),
             min_score,
         }
-    }
-
-    fn cats(names: &[&str]) -> Vec<CategoryScore> {
-        names
-            .iter()
-            .map(|n| CategoryScore {
-                name: n.to_string(),
-                score: 0.5,
-            })
-            .collect()
     }
 
     #[test]

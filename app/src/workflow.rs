@@ -95,16 +95,7 @@ impl Workflow {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cats(names: &[&str]) -> Vec<CategoryScore> {
-        names
-            .iter()
-            .map(|n| CategoryScore {
-                name: n.to_string(),
-                score: 0.5,
-            })
-            .collect()
-    }
+    use crate::model::test_categories as cats;
 
     #[test]
     fn the_shortest_matching_due_time_applies() {

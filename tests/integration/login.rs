@@ -1,11 +1,12 @@
 //! Login hardening: throttling per account and per address, session time limits, sessions
 //! ended by a new password, and the session cookie's flags.
 
+pub(crate) use crate::dashboard::{PASSWORD, add_user_as as add_user};
 use crate::dashboard::{form_post, log_in};
 use crate::helpers::{TestApp, run};
 use app::auth::password;
 use app::model::Role;
-use app::store::users::{self, NewUser};
+use app::store::users;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
@@ -13,21 +14,6 @@ use moddesk::config::RawConfig;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-pub(crate) const PASSWORD: &str = "a long enough password";
-
-/// Adds a user with [`PASSWORD`].
-pub(crate) async fn add_user(app: &TestApp, name: &str, role: Role) {
-    let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
-    let user = NewUser {
-        name,
-        password_hash: &hash,
-        role,
-        actor: "test",
-        at: 0,
-    };
-    users::create(&app.pool, user, false).await.unwrap();
-}
 
 /// A login form post from the client address `from`, when given.
 fn login_request(name: &str, password: &str, from: Option<&str>) -> Request<Body> {

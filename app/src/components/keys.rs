@@ -42,16 +42,8 @@ pub fn on_keys(handler: impl Fn(&str) -> bool + Send + Sync + 'static) {
 /// Clicks the element `selector` names, if the page has it.
 pub fn click(selector: &str) {
     #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .query_selector(selector)
-            .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            el.click();
-        }
+    if let Some(el) = element(selector) {
+        el.click();
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = selector;
@@ -60,19 +52,21 @@ pub fn click(selector: &str) {
 /// Moves the focus to the element `selector` names, if the page has it.
 pub fn focus(selector: &str) {
     #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .query_selector(selector)
-            .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
+    if let Some(el) = element(selector) {
+        let _ = el.focus();
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = selector;
+}
+
+#[cfg(feature = "hydrate")]
+fn element(selector: &str) -> Option<leptos::web_sys::HtmlElement> {
+    use leptos::wasm_bindgen::JsCast;
+    document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
 }
 
 /// The list of a page's keys, shown while `open` is true.

@@ -6,5 +6,6 @@ pub mod error_view;
 pub mod guard;
 pub mod keys;
 pub mod layout;
+pub mod reasons;
 pub mod sensitive;
 pub mod undo;

@@ -8,6 +8,7 @@ use crate::components::categories::Categories;
 use crate::components::clock::{ClaimBadge, DueBadge, ticking_clock};
 use crate::components::error_view::{ActionError, ErrorView};
 use crate::components::keys::{KeyHelp, click, on_keys};
+use crate::components::reasons::{ReasonOptions, reason_for_key};
 use crate::components::sensitive::SensitiveExcerpt;
 use crate::components::undo::UndoBar;
 use crate::error::AppError;
@@ -107,11 +108,7 @@ fn ItemBody(
             "e" if can_decide => send("escalate", String::new()),
             "r" if can_decide => verdict.set("remove".into()),
             digit if can_decide && verdict.get_untracked() == "remove" && digit.len() == 1 => {
-                let Some(code) = digit
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| reason_codes.with_value(|codes| codes.get(i).cloned()))
+                let Some(code) = reason_codes.with_value(|codes| reason_for_key(codes, digit))
                 else {
                     return false;
                 };
@@ -266,16 +263,7 @@ fn DecisionForm(
                 <label>
                     "Reason (required to remove; after r, press its number)"
                     <select name="reason" id="reason" required=move || verdict.get() == "remove">
-                        <option value="">"—"</option>
-                        {reason_codes
-                            .get_value()
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, code)| {
-                                let label = format!("{} {code}", i + 1);
-                                view! { <option value=code>{label}</option> }
-                            })
-                            .collect_view()}
+                        <ReasonOptions codes=reason_codes.get_value() />
                     </select>
                 </label>
                 <label>

@@ -6,6 +6,7 @@ use crate::components::categories::Categories;
 use crate::components::clock::{ClaimBadge, DueBadge, ticking_clock};
 use crate::components::error_view::{ActionError, ErrorView};
 use crate::components::keys::{KeyHelp, click, focus, on_keys};
+use crate::components::reasons::{ReasonOptions, reason_for_key};
 use crate::components::sensitive::SensitiveExcerpt;
 use crate::components::undo::UndoBar;
 use crate::model::{QueueFilter, QueueRow, QueueView};
@@ -241,11 +242,7 @@ fn QueueBody(
                 }
             }
             digit if digit.len() == 1 && digit.chars().all(|c| c.is_ascii_digit()) => {
-                let Some(code) = digit
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| reason_codes.with_value(|codes| codes.get(i).cloned()))
+                let Some(code) = reason_codes.with_value(|codes| reason_for_key(codes, digit))
                 else {
                     return false;
                 };
@@ -370,16 +367,7 @@ fn BulkBar(
             <label class="inline">
                 "Reason "
                 <select id="bulk-reason" on:change=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()>
-                    <option value="">"—"</option>
-                    {reason_codes
-                        .get_value()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, code)| {
-                            let label = format!("{} {code}", i + 1);
-                            view! { <option value=code>{label}</option> }
-                        })
-                        .collect_view()}
+                    <ReasonOptions codes=reason_codes.get_value() />
                 </select>
             </label>
             <button

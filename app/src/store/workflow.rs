@@ -99,6 +99,27 @@ async fn item_state(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<Option
 }
 
 impl ItemState {
+    /// Whether `actor` may work on the item now: it is open, nobody else holds it, and it is
+    /// not escalated unless `actor` is a manager.
+    fn workable_by(&self, actor: Actor<'_>, now: i64) -> Result<(), WorkflowError> {
+        if self.status != "open" {
+            return Err(WorkflowError::Conflict(format!(
+                "{} was decided already; nothing was changed.",
+                self.reference_id
+            )));
+        }
+        if let Some(conflict) = self.held_by_other(actor.id, now) {
+            return Err(conflict);
+        }
+        if self.escalated && !actor.is_manager() {
+            return Err(WorkflowError::Forbidden(format!(
+                "{} is escalated: a manager decides it.",
+                self.reference_id
+            )));
+        }
+        Ok(())
+    }
+
     /// The conflict when someone other than `user_id` holds a live claim.
     fn held_by_other(&self, user_id: i64, now: i64) -> Option<WorkflowError> {
         match (self.claimed_by, self.claimed_until) {
@@ -229,28 +250,14 @@ async fn checked_state(
     let state = item_state(conn, target.item_id)
         .await?
         .ok_or(WorkflowError::NotFound(target.item_id))?;
-    if state.status != "open" {
-        return Err(WorkflowError::Conflict(format!(
-            "{} was decided already; nothing was changed.",
-            state.reference_id
-        )));
-    }
-    if state.version != target.version {
+    if state.status == "open" && state.version != target.version {
         return Err(WorkflowError::Conflict(format!(
             "{} changed since you loaded it (a newer event, a decision or an escalation); \
              reload to see the change. Nothing was changed.",
             state.reference_id
         )));
     }
-    if let Some(conflict) = state.held_by_other(actor.id, now) {
-        return Err(conflict);
-    }
-    if state.escalated && !actor.is_manager() {
-        return Err(WorkflowError::Forbidden(format!(
-            "{} is escalated: a manager decides it.",
-            state.reference_id
-        )));
-    }
+    state.workable_by(actor, now)?;
     if state.escalated && verdict == Verdict::Escalate {
         return Err(WorkflowError::Conflict(format!(
             "{} is escalated already.",
@@ -403,21 +410,7 @@ pub async fn claim(
     let state = item_state(&mut tx, id)
         .await?
         .ok_or(WorkflowError::NotFound(id))?;
-    if state.status != "open" {
-        return Err(WorkflowError::Conflict(format!(
-            "{} was decided already.",
-            state.reference_id
-        )));
-    }
-    if let Some(conflict) = state.held_by_other(actor.id, now) {
-        return Err(conflict);
-    }
-    if state.escalated && !actor.is_manager() {
-        return Err(WorkflowError::Forbidden(format!(
-            "{} is escalated: a manager decides it.",
-            state.reference_id
-        )));
-    }
+    state.workable_by(actor, now)?;
 
     sqlx::query("UPDATE review_items SET claimed_by = ?, claimed_until = ? WHERE id = ?")
         .bind(actor.id)
