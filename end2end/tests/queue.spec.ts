@@ -102,3 +102,19 @@ test("a manager cannot reach admin pages, and a reviewer cannot reach the histor
   const history = await reviewer.goto("/history");
   expect(history?.status()).toBe(403);
 });
+
+test("Next item from an item page opens the next item", async ({ page, request }) => {
+  const calm = `calm-${Date.now()}`;
+  const urgent = `urgent-${Date.now()}`;
+  await sendReviewEvent(request, calm, { category: "spam", score: 0.31 });
+  await sendReviewEvent(request, urgent, { category: "self-harm", score: 0.98 });
+  await logIn(page, "e2e-reviewer2");
+  await page.getByRole("link", { name: calm }).click();
+  await expect(page.getByRole("heading", { name: calm })).toBeVisible();
+  await hydrated(page);
+
+  await page.keyboard.press("n");
+
+  await expect(page.getByRole("heading", { name: urgent })).toBeVisible();
+  await expect(page.getByText("held by you")).toBeVisible();
+});

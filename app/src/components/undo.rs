@@ -11,7 +11,12 @@ use leptos::prelude::*;
 pub fn UndoBar(offer: UndoOffer, now: Signal<i64>, undo: ServerAction<Undo>) -> impl IntoView {
     let until = offer.until_ms;
     let batch = offer.batch;
-    let done = move || undo.value().get().is_some_and(|result| result.is_ok());
+    // The action may have undone an earlier offer on this page; only runs after this one count.
+    let runs_before = undo.version().get_untracked();
+    let done = move || {
+        undo.version().get() > runs_before
+            && undo.value().get().is_some_and(|result| result.is_ok())
+    };
 
     view! {
         <Show when=move || { now.get() < until && !done() }>

@@ -30,12 +30,10 @@ const KEYS: &[(&str, &str)] = &[
 
 #[component]
 pub fn ItemPage() -> impl IntoView {
-    // Read once: the page is created anew for each item, and a resource keyed on a constant
-    // avoids re-running its fetch while the server renders.
-    let id = use_params_map()
-        .read_untracked()
-        .get("id")
-        .and_then(|id| id.parse::<i64>().ok());
+    // Tracked: moving from one item to the next (Next item on this page) keeps this component
+    // and changes only the parameter.
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
     let claim = ServerAction::<ClaimItem>::new();
     let release = ServerAction::<ReleaseItem>::new();
     let reopen = ServerAction::<Reopen>::new();
@@ -43,7 +41,7 @@ pub fn ItemPage() -> impl IntoView {
     let item = Resource::new(
         move || {
             (
-                id,
+                id(),
                 claim.version().get(),
                 release.version().get(),
                 reopen.version().get(),
