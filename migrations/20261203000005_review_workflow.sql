@@ -54,7 +54,7 @@ CREATE INDEX history_reference ON history (reference_id, id);
 -- reading every event's JSON.
 CREATE TABLE event_categories (
     event_id INTEGER NOT NULL REFERENCES events (id),
-    name     TEXT    NOT NULL,
+    name     TEXT    NOT NULL COLLATE NOCASE, -- `Self-Harm` is `self-harm`
     PRIMARY KEY (event_id, name)
 ) WITHOUT ROWID;
 
@@ -64,6 +64,8 @@ INSERT OR IGNORE INTO event_categories (event_id, name)
 SELECT e.id, json_extract(j.value, '$.name') FROM events e, json_each(e.categories) j
 WHERE json_valid(e.categories) AND json_extract(j.value, '$.name') IS NOT NULL;
 
--- Finding a review item by its event (category filter), and the items one person holds.
+-- Finding a review item by its event (category filter), every item of a reference id (a late
+-- event must not reopen decided content), and the items one person holds.
+CREATE INDEX review_items_reference ON review_items (reference_id);
 CREATE INDEX review_items_event ON review_items (event_id);
 CREATE INDEX review_items_claimed ON review_items (claimed_by, claimed_until) WHERE claimed_by IS NOT NULL;

@@ -14,6 +14,9 @@ pub enum AppError {
     /// 403: logged in, but the role does not allow this.
     #[error("You are not allowed to do this.")]
     Forbidden,
+    /// 403 with the reason, where the reason helps (for example an escalated item).
+    #[error("{0}")]
+    NotAllowed(String),
     /// 404: the thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -39,7 +42,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::NotAllowed(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 400,
             AppError::Conflict(_) => 409,

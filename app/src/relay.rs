@@ -59,9 +59,11 @@ impl Route {
         self.wants_topic(event_type)
             && self.min_score.is_none_or(|min| score >= min)
             && (self.categories.is_empty()
-                || categories
-                    .iter()
-                    .any(|c| self.categories.iter().any(|wanted| wanted == &c.name)))
+                || categories.iter().any(|c| {
+                    self.categories
+                        .iter()
+                        .any(|wanted| wanted.eq_ignore_ascii_case(&c.name))
+                }))
     }
 
     /// The rule in words, for the Deliveries page.

@@ -64,18 +64,25 @@ impl Workflow {
         let within = self
             .due
             .iter()
-            .filter(|rule| categories.iter().any(|c| c.name == rule.category))
+            .filter(|rule| {
+                categories
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(&rule.category))
+            })
             .map(|rule| rule.within_ms)
             .min()
             .unwrap_or(self.default_due_ms);
         opened_at.saturating_add(within)
     }
 
-    /// Whether an item with these categories hides its excerpt until revealed.
+    /// Whether an item with these categories hides its excerpt until revealed. Category names
+    /// are compared without case, as everywhere in moddesk.
     pub fn is_sensitive(&self, categories: &[CategoryScore]) -> bool {
-        categories
-            .iter()
-            .any(|c| self.sensitive_categories.iter().any(|s| s == &c.name))
+        categories.iter().any(|c| {
+            self.sensitive_categories
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&c.name))
+        })
     }
 
     /// The item's address in the upstream's tool, when a template is configured.

@@ -809,3 +809,215 @@ fn conflicts_over_http_say_who_holds_the_item() {
         );
     })
 }
+
+#[test]
+fn undo_is_refused_while_someone_else_holds_an_item_and_only_for_the_latest_decision() {
+    run(async {
+        let app = TestApp::new().await;
+        review(&app, "e1", "post-1", 0.7, "spam", 1).await;
+        review(&app, "e2", "post-2", 0.7, "spam", 2).await;
+        let alice = person(&app, "alice", Role::Reviewer).await;
+        let mia = person(&app, "mia", Role::Manager).await;
+        let reviewer = actor(alice, "alice", Role::Reviewer);
+        let w = &app.settings.workflow;
+        let first = verdict(
+            &app,
+            reviewer,
+            &[target(&app, "post-1").await],
+            Verdict::Escalate,
+            "",
+        )
+        .await
+        .unwrap();
+        workflow::claim(
+            &app.pool,
+            actor(mia, "mia", Role::Manager),
+            item_id(&app, "post-1").await,
+            app::store::now_ms(),
+            w,
+        )
+        .await
+        .unwrap();
+
+        let while_held = workflow::undo(&app.pool, reviewer, None, app::store::now_ms(), w).await;
+        verdict(
+            &app,
+            reviewer,
+            &[target(&app, "post-2").await],
+            Verdict::Approve,
+            "",
+        )
+        .await
+        .unwrap();
+        let older = workflow::undo(
+            &app.pool,
+            reviewer,
+            Some(first.batch),
+            app::store::now_ms(),
+            w,
+        )
+        .await;
+
+        assert!(
+            matches!(while_held, Err(WorkflowError::Conflict(ref m)) if m.contains("mia")),
+            "{while_held:?}"
+        );
+        assert!(
+            matches!(older, Err(WorkflowError::Conflict(ref m)) if m.contains("latest")),
+            "{older:?}"
+        );
+        assert_eq!(
+            app.count("SELECT claimed_by FROM review_items WHERE reference_id = 'post-1'")
+                .await,
+            mia,
+            "the manager keeps the item"
+        );
+    })
+}
+
+#[test]
+fn a_reopened_decision_is_no_longer_offered_for_undo() {
+    run(async {
+        let app = TestApp::new().await;
+        review(&app, "e1", "post-1", 0.7, "spam", 1).await;
+        let mia = person(&app, "mia", Role::Manager).await;
+        let manager = actor(mia, "mia", Role::Manager);
+        let id = item_id(&app, "post-1").await;
+        verdict(
+            &app,
+            manager,
+            &[target(&app, "post-1").await],
+            Verdict::Remove,
+            "spam",
+        )
+        .await
+        .unwrap();
+
+        workflow::reopen(&app.pool, manager, id, "second look", app::store::now_ms())
+            .await
+            .unwrap();
+
+        assert_eq!(
+            workflow::undo_offer(&app.pool, mia, app::store::now_ms())
+                .await
+                .unwrap(),
+            None
+        );
+    })
+}
+
+#[test]
+fn a_late_older_event_never_reopens_decided_content() {
+    run(async {
+        let app = TestApp::new().await;
+        review(&app, "e1", "post-1", 0.7, "spam", 30).await;
+        let alice = person(&app, "alice", Role::Reviewer).await;
+        verdict(
+            &app,
+            actor(alice, "alice", Role::Reviewer),
+            &[target(&app, "post-1").await],
+            Verdict::Approve,
+            "",
+        )
+        .await
+        .unwrap();
+
+        review(&app, "e0", "post-1", 0.9, "spam", 10).await; // older, arriving late
+        let after_older = app
+            .count("SELECT COUNT(*) FROM review_items WHERE status = 'open'")
+            .await;
+        review(&app, "e2", "post-1", 0.9, "spam", 45).await; // newer content
+        let after_newer = app
+            .count("SELECT COUNT(*) FROM review_items WHERE status = 'open'")
+            .await;
+
+        assert_eq!(after_older, 0, "the older event is only in the timeline");
+        assert_eq!(after_newer, 1, "newer content is reviewed again");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM history WHERE kind = 'event.received' AND reference_id = 'post-1'").await,
+            3
+        );
+    })
+}
+
+#[test]
+fn category_names_are_compared_without_case() {
+    run(async {
+        let app = TestApp::new().await;
+        review(&app, "e1", "post-1", 0.7, "Self-Harm", 1).await;
+        let alice = person(&app, "alice", Role::Reviewer).await;
+        let w = &app.settings.workflow;
+        let now = app::store::now_ms();
+
+        let page = queue_page(&app.pool, &QueueFilter::default(), alice, now, w)
+            .await
+            .unwrap();
+        let filtered = queue_page(
+            &app.pool,
+            &QueueFilter {
+                category: "self-harm".into(),
+                ..Default::default()
+            },
+            alice,
+            now,
+            w,
+        )
+        .await
+        .unwrap();
+
+        assert!(
+            page.rows[0].sensitive && page.rows[0].excerpt.is_none(),
+            "withheld"
+        );
+        assert_eq!(
+            page.rows[0].due_at_ms - page.rows[0].opened_at_ms,
+            15 * 60_000
+        );
+        assert_eq!(filtered.matching, 1);
+    })
+}
+
+#[test]
+fn reviewers_are_told_why_an_escalated_item_is_not_theirs() {
+    run(async {
+        let app = TestApp::new().await;
+        add_user_as(&app, "alice", Role::Reviewer).await;
+        review(&app, "e1", "post-1", 0.7, "spam", 1).await;
+        let id = item_id(&app, "post-1").await;
+        let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
+        app.send(form_post(
+            "/api/decide",
+            &format!("item_id={id}&version=1&verdict=escalate"),
+            Some(&cookie),
+        ))
+        .await;
+
+        let reply = app
+            .send(form_post(
+                "/api/decide",
+                &format!("item_id={id}&version=2&verdict=approve"),
+                Some(&cookie),
+            ))
+            .await;
+        let with_reason = app
+            .send(form_post(
+                "/api/decide",
+                &format!("item_id={id}&version=2&verdict=escalate&reason=spam"),
+                Some(&cookie),
+            ))
+            .await;
+
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        assert!(
+            reply.body.contains("a manager decides it"),
+            "{}",
+            reply.body
+        );
+        assert_eq!(
+            with_reason.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            with_reason.body
+        );
+    })
+}

@@ -237,3 +237,44 @@ fn a_password_set_on_the_page_ends_other_sessions_but_not_the_admins_own() {
         );
     })
 }
+
+#[test]
+fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    run(async {
+        let app = TestApp::new().await;
+        add_user(&app, "ada", Role::Admin).await;
+        add_user(&app, "bea", Role::Admin).await;
+
+        for _ in 0..5 {
+            let (a, b) = tokio::join!(
+                app::store::users::change(
+                    &app.pool,
+                    "bea",
+                    app::store::users::Change::Role(Role::Manager),
+                    "ada",
+                    0
+                ),
+                app::store::users::change(
+                    &app.pool,
+                    "ada",
+                    app::store::users::Change::Role(Role::Manager),
+                    "bea",
+                    0
+                ),
+            );
+            assert!(
+                a.is_ok() != b.is_ok(),
+                "exactly one demotion wins: {a:?} {b:?}"
+            );
+            assert_eq!(
+                app.count("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                    .await,
+                1
+            );
+            sqlx::query("UPDATE users SET role = 'admin'")
+                .execute(&app.pool)
+                .await
+                .unwrap();
+        }
+    })
+}

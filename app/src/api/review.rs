@@ -32,10 +32,7 @@ mod convert {
         match error {
             WorkflowError::NotFound(_) => AppError::NotFound(error.to_string()),
             WorkflowError::Conflict(message) => AppError::Conflict(message),
-            WorkflowError::Forbidden(message) => {
-                tracing::warn!(%message, "workflow change refused by role");
-                AppError::Forbidden
-            }
+            WorkflowError::Forbidden(message) => AppError::NotAllowed(message),
             WorkflowError::Invalid(message) => AppError::Invalid(message),
             WorkflowError::Database(e) => internal(e),
         }
@@ -257,7 +254,7 @@ async fn record(
         Ok(UndoOffer {
             batch: recorded.batch,
             until_ms: recorded.undo_until,
-            summary: format!("{} {} item(s).", verdict.as_str(), recorded.reference_ids.len()),
+            summary: workflow::summary(verdict, recorded.reference_ids.len()),
         })
     })
     .await

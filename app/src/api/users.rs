@@ -168,7 +168,12 @@ async fn apply(
 
     let changed = users::change(&ctx.pool, name, change, actor, now_ms())
         .await
-        .map_err(crate::server::internal)?;
+        .map_err(|e| match e {
+            users::ChangeError::LastAdmin => AppError::Conflict(
+                "That would leave no active admin; make someone else an admin first.".into(),
+            ),
+            users::ChangeError::Database(e) => crate::server::internal(e),
+        })?;
     if changed {
         Ok(())
     } else {

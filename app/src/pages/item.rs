@@ -33,7 +33,12 @@ pub fn ItemPage() -> impl IntoView {
     // Tracked: moving from one item to the next (Next item on this page) keeps this component
     // and changes only the parameter.
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
     let claim = ServerAction::<ClaimItem>::new();
     let release = ServerAction::<ReleaseItem>::new();
     let reopen = ServerAction::<Reopen>::new();

@@ -53,6 +53,19 @@ pub fn QueuePage() -> impl IntoView {
     };
     let bulk = ServerAction::<DecideBulk>::new();
     let undo = ServerAction::<Undo>::new();
+    // Kept across refetches, so a refused bulk decision leaves the selection as it was.
+    let work = Work {
+        cursor: RwSignal::new(0),
+        selected: RwSignal::new(Vec::new()),
+        reason: RwSignal::new(String::new()),
+        removing: RwSignal::new(false),
+    };
+    Effect::new(move |_| {
+        if bulk.value().get().is_some_and(|r| r.is_ok()) {
+            work.selected.set(Vec::new());
+            work.removing.set(false);
+        }
+    });
     let view_data = Resource::new(
         move || (filter(), bulk.version().get(), undo.version().get()),
         |(filter, _, _)| open_queue(filter),
@@ -69,7 +82,7 @@ pub fn QueuePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view_data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(data) => view! { <QueueBody data filter=filter() bulk undo /> }.into_any(),
+                    Ok(data) => view! { <QueueBody data filter=filter() bulk undo work /> }.into_any(),
                 }
             })}
         </Transition>
@@ -171,18 +184,39 @@ fn page_link(filter: &QueueFilter, after: &str) -> String {
     format!("/{query}")
 }
 
+/// What a reviewer is in the middle of on the queue page.
+#[derive(Clone, Copy)]
+struct Work {
+    /// The current row (j/k).
+    cursor: RwSignal<usize>,
+    /// Selected rows as (item id, version).
+    selected: RwSignal<Vec<(i64, i64)>>,
+    /// The reason code for removing.
+    reason: RwSignal<String>,
+    /// `r` was pressed before a reason was chosen: the next digit picks one and removes.
+    removing: RwSignal<bool>,
+}
+
 #[component]
 fn QueueBody(
     data: QueueView,
     filter: QueueFilter,
     bulk: ServerAction<DecideBulk>,
     undo: ServerAction<Undo>,
+    work: Work,
 ) -> impl IntoView {
     let now = ticking_clock(data.now_ms);
     let rows = StoredValue::new(data.rows.clone());
-    let cursor = RwSignal::new(0usize);
-    let selected = RwSignal::new(Vec::<(i64, i64)>::new());
-    let reason = RwSignal::new(String::new());
+    let Work {
+        cursor,
+        selected,
+        reason,
+        removing,
+    } = work;
+    // Rows that are gone after a refetch are no longer selectable.
+    let present: Vec<(i64, i64)> = data.rows.iter().map(|r| (r.id, r.version)).collect();
+    selected.update_untracked(|s| s.retain(|key| present.contains(key)));
+    cursor.update_untracked(|c| *c = (*c).min(data.rows.len().saturating_sub(1)));
     let help = RwSignal::new(false);
     let next_page = data.next.clone().map(|next| page_link(&filter, &next));
     let first_page = (!filter.after.is_empty()).then(|| page_link(&filter, ""));
@@ -236,7 +270,7 @@ fn QueueBody(
             "e" => submit("escalate"),
             "r" => {
                 if reason.get_untracked().is_empty() {
-                    focus("#bulk-reason");
+                    removing.set(true);
                 } else {
                     submit("remove");
                 }
@@ -251,23 +285,24 @@ fn QueueBody(
             "u" => click(".undo button"),
             "/" => focus("#queue-search"),
             "?" => help.update(|open| *open = !*open),
-            "Escape" => help.set(false),
+            "Escape" => {
+                help.set(false);
+                removing.set(false);
+            }
             _ => return false,
         }
         true
-    });
-    Effect::new(move |_| {
-        if bulk.value().get().is_some_and(|r| r.is_ok()) {
-            selected.set(Vec::new());
-        }
     });
 
     view! {
         {undo_offer.map(|offer| view! { <UndoBar offer now undo /> })}
         <p class="muted">
-            {format!("{} open item(s) match", data.matching)} " · press " <kbd>"?"</kbd> " for keys"
+            {match data.matching {
+                1 => "1 open item matches".to_owned(),
+                n => format!("{n} open items match"),
+            }} " · press " <kbd>"?"</kbd> " for keys"
         </p>
-        <BulkBar selected reason reason_codes bulk submit />
+        <BulkBar selected reason removing reason_codes bulk submit />
         {if data.rows.is_empty() {
             view! {
                 <p class="empty">"Nothing to review here. New items appear when AegisCore sends them."</p>
@@ -350,6 +385,7 @@ fn QueueLine(
 fn BulkBar(
     selected: RwSignal<Vec<(i64, i64)>>,
     reason: RwSignal<String>,
+    removing: RwSignal<bool>,
     reason_codes: StoredValue<Vec<String>>,
     bulk: ServerAction<DecideBulk>,
     submit: impl Fn(&str) + Copy + Send + Sync + 'static,
@@ -357,9 +393,10 @@ fn BulkBar(
     let count = move || selected.with(Vec::len);
     view! {
         <div class="bulk" role="group" aria-label="Bulk decision">
-            <span>{move || match count() {
-                0 => "No rows selected (x selects):".to_owned(),
-                n => format!("{n} selected:"),
+            <span>{move || match (removing.get(), count()) {
+                (true, _) => "Remove: press the reason's number (1–9), or Esc.".to_owned(),
+                (false, 0) => "No rows selected (x selects):".to_owned(),
+                (false, n) => format!("{n} selected:"),
             }}</span>
             <button type="button" class="approve" disabled=move || bulk.pending().get() on:click=move |_| submit("approve")>
                 "Approve (a)"

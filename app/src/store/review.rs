@@ -11,12 +11,15 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 
 /// Opens a review item for a reference id, or points the open one at this event when the event
 /// is at least as new (by the upstream's `created_at`) as the one it holds; an older event never
-/// replaces a newer one. A newer event raises the item's version (a decision on the old view is
-/// refused) and can only bring the due time forward. Parameters: reference_id, event row id,
-/// now, score, due_at.
+/// replaces a newer one, and never reopens content already decided on an event at least as new.
+/// A newer event raises the item's version (a decision on the old view is refused) and can only
+/// bring the due time forward. Parameters: reference_id, event row id, now, score, due_at.
 pub const OPEN_OR_REFRESH_SQL: &str = "INSERT INTO review_items \
         (reference_id, event_id, status, opened_at, score, due_at) \
-     VALUES (?, ?, 'open', ?, ?, ?) \
+     SELECT ?1, ?2, 'open', ?3, ?4, ?5 WHERE NOT EXISTS ( \
+        SELECT 1 FROM review_items d JOIN events de ON de.id = d.event_id \
+        WHERE d.reference_id = ?1 AND d.status = 'resolved' \
+        AND de.created_at >= (SELECT created_at FROM events WHERE id = ?2)) \
      ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id, \
         score = excluded.score, due_at = MIN(review_items.due_at, excluded.due_at), \
         version = review_items.version + 1 \

@@ -130,17 +130,28 @@ pub enum Change<'a> {
     Disabled(bool),
 }
 
+/// Why a user change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("that would leave no active admin; make someone else an admin first")]
+    LastAdmin,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
 /// Applies `change` to the user `name` and records it in the history (never the hash). Returns
 /// whether there was such a user. A new password or disabling raises the user's session epoch,
 /// which ends all their sessions on their next request; a disabled user also cannot log in.
+/// A change that would leave no active admin is refused: the check and the change are one
+/// transaction, so two admins demoting each other at once cannot both succeed.
 pub async fn change(
     pool: &SqlitePool,
     name: &str,
     change: Change<'_>,
     actor: &str,
     at: i64,
-) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
+) -> Result<bool, ChangeError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let (sql, value, history_kind, detail) = match &change {
         Change::Password(hash) => (
             "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 \
@@ -167,6 +178,12 @@ pub async fn change(
             if *disabled { "disabled" } else { "enabled" }.to_owned(),
         ),
     };
+    let was_active_admin: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE name = ? AND role = 'admin' AND disabled = 0)",
+    )
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await?;
     let stored_name: Option<String> = sqlx::query_scalar(sql)
         .bind(value)
         .bind(name)
@@ -175,6 +192,17 @@ pub async fn change(
     let Some(stored_name) = stored_name else {
         return Ok(false);
     };
+    let may_remove_an_admin = matches!(change, Change::Role(role) if role != Role::Admin)
+        || matches!(change, Change::Disabled(true));
+    if may_remove_an_admin && was_active_admin {
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+                .fetch_one(&mut *tx)
+                .await?;
+        if admins == 0 {
+            return Err(ChangeError::LastAdmin);
+        }
+    }
 
     history::append(
         &mut tx,

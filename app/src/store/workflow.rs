@@ -229,6 +229,11 @@ fn check_verdict(v: &NewVerdict<'_>, workflow: &Workflow) -> Result<(), Workflow
             "Choose a reason code to remove content.".into(),
         ));
     }
+    if v.verdict == Verdict::Escalate && !v.reason.is_empty() {
+        return Err(WorkflowError::Invalid(
+            "Escalating takes no reason code; say why in the note.".into(),
+        ));
+    }
     if !v.reason.is_empty() && !workflow.knows_reason(v.reason) {
         return Err(WorkflowError::Invalid(format!(
             "{:?} is not a reason code; use one of: {}.",
@@ -492,26 +497,38 @@ pub async fn undo_offer(
     let Some(batch) = batch.filter(|b| b.undone_at.is_none() && b.undo_until > now) else {
         return Ok(None);
     };
-    let verdict: Option<String> = sqlx::query_scalar(
-        "SELECT COALESCE(decision, 'escalate') FROM review_items WHERE decision_batch = ? LIMIT 1",
+    // A batch some of whose items changed since (reopened, decided by a manager) cannot be
+    // undone, so it is not offered.
+    let verdicts: Vec<String> = sqlx::query_scalar(
+        "SELECT COALESCE(decision, 'escalate') FROM review_items WHERE decision_batch = ?",
     )
     .bind(batch.id)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    let done = match verdict.as_deref() {
-        Some("approve") => "approved",
-        Some("remove") => "removed",
-        _ => "escalated",
+    let Some(verdict) = verdicts.first().and_then(|v| Verdict::parse(v)) else {
+        return Ok(None);
     };
-    let items = match batch.items {
-        1 => "1 item".to_owned(),
-        n => format!("{n} items"),
-    };
+    if verdicts.len() as i64 != batch.items {
+        return Ok(None);
+    }
     Ok(Some(UndoOffer {
         batch: batch.id,
         until_ms: batch.undo_until,
-        summary: format!("You {done} {items}."),
+        summary: summary(verdict, verdicts.len()),
     }))
+}
+
+/// "You removed 3 items.", "You approved 1 item."
+pub fn summary(verdict: Verdict, items: usize) -> String {
+    let done = match verdict {
+        Verdict::Approve => "approved",
+        Verdict::Remove => "removed",
+        Verdict::Escalate => "escalated",
+    };
+    match items {
+        1 => format!("You {done} 1 item."),
+        n => format!("You {done} {n} items."),
+    }
 }
 
 /// Undoes `actor`'s verdict `batch` (their latest when `None`) while its undo window is open:
@@ -527,10 +544,9 @@ pub async fn undo(
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let record: Option<BatchRecord> = sqlx::query_as(
         "SELECT id, kind, at, items, undo_until, undone_at FROM decision_batches \
-         WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT 1",
+         WHERE user_id = ? ORDER BY id DESC LIMIT 1",
     )
     .bind(actor.id)
-    .bind(batch)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(record) = record else {
@@ -538,6 +554,11 @@ pub async fn undo(
             "There is no decision of yours to undo.".into(),
         ));
     };
+    if batch.is_some_and(|batch| batch != record.id) {
+        return Err(WorkflowError::Conflict(
+            "Only your latest decision can be undone; a manager can reopen older ones.".into(),
+        ));
+    }
     if record.undone_at.is_some() {
         return Err(WorkflowError::Conflict(
             "That decision was undone already.".into(),
@@ -547,6 +568,21 @@ pub async fn undo(
         return Err(WorkflowError::Conflict(
             "The time to undo that decision has passed; a manager can reopen the item.".into(),
         ));
+    }
+
+    let taken: Option<String> = sqlx::query_scalar(
+        "SELECT u.name FROM review_items r JOIN users u ON u.id = r.claimed_by \
+         WHERE r.decision_batch = ? AND r.claimed_by <> ? AND r.claimed_until > ? LIMIT 1",
+    )
+    .bind(record.id)
+    .bind(actor.id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(holder) = taken {
+        return Err(WorkflowError::Conflict(format!(
+            "{holder} is working on one of these items now; nothing was undone."
+        )));
     }
 
     let restore = if record.kind == "escalate" {
