@@ -42,7 +42,7 @@ SET score = (SELECT score FROM events WHERE events.id = review_items.event_id),
 
 CREATE INDEX review_items_urgency ON review_items (status, due_minute, neg_score, opened_at, id);
 CREATE INDEX review_items_score ON review_items (status, score, id);
-CREATE INDEX review_items_batch ON review_items (decision_batch);
+CREATE INDEX review_items_batch ON review_items (decision_batch) WHERE decision_batch IS NOT NULL;
 
 -- review.resolved messages wait out the undo window, and an undo withdraws them.
 ALTER TABLE relay_jobs ADD COLUMN decision_batch INTEGER REFERENCES decision_batches (id);
@@ -66,6 +66,6 @@ WHERE json_valid(e.categories) AND json_extract(j.value, '$.name') IS NOT NULL;
 
 -- Finding a review item by its event (category filter), every item of a reference id (a late
 -- event must not reopen decided content), and the items one person holds.
-CREATE INDEX review_items_reference ON review_items (reference_id);
+CREATE INDEX review_items_decided_reference ON review_items (reference_id) WHERE status = 'resolved';
 CREATE INDEX review_items_event ON review_items (event_id);
 CREATE INDEX review_items_claimed ON review_items (claimed_by, claimed_until) WHERE claimed_by IS NOT NULL;
