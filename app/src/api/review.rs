@@ -224,7 +224,12 @@ async fn record(
         let verdict = Verdict::parse(verdict).ok_or_else(|| {
             AppError::Invalid("Choose a decision: approve, remove or escalate.".into())
         })?;
-        let note = note.trim();
+        // Direction overrides would let a note show text in an order other than it was typed.
+        let note: String = note
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+            .collect();
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(AppError::Invalid(format!(
                 "The note is too long (at most {MAX_NOTE_CHARS} characters)."
@@ -235,7 +240,7 @@ async fn record(
             targets,
             verdict,
             reason: reason.trim(),
-            note,
+            note: &note,
             at: now_ms(),
         };
         let recorded = workflow::record_verdict(
