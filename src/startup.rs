@@ -19,9 +19,9 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -114,7 +114,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
         .build();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let guard_state = state.clone();
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
@@ -134,6 +134,14 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .layer(DefaultBodyLimit::max(DASHBOARD_BODY_LIMIT))
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
         .layer(sessions))
+}
+
+/// The app's routes, worked out once per process. Working them out renders the app with
+/// resource loading switched off by a process-wide flag, so a page render that starts meanwhile
+/// (on another router in the same process, as in the tests) would wait forever for its data.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The routing side of the configured relay destinations.

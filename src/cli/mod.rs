@@ -35,8 +35,7 @@ pub enum Command {
 }
 
 /// The server's runtime: at least four worker threads even on smaller machines. Leptos issue
-/// #4647 reports server renders whose resources never resume on a runtime with too few workers;
-/// moddesk's own tests saw item-page renders stall under heavy parallel load on two cores.
+/// #4647 reports server renders whose resources never resume on a runtime with too few workers.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     tokio::runtime::Builder::new_multi_thread()

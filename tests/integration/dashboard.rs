@@ -473,3 +473,36 @@ fn head_requests_are_guarded_like_get() {
         assert_eq!(reply.status, StatusCode::SEE_OTHER);
     })
 }
+
+#[test]
+fn pages_render_while_other_routers_are_built() {
+    run(async {
+        let app = app_with_alice_and_one_item().await;
+        let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
+        let item_page = || {
+            Request::get("/items/1")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap()
+        };
+
+        // Every router needs the route list. Working it out switches resource loading off for
+        // the whole process, so a page render starting meanwhile would never finish unless the
+        // list is made only once. `send` fails after 20 s without an answer.
+        let building = tokio::task::spawn_blocking(|| {
+            for _ in 0..500 {
+                moddesk::startup::route_list();
+            }
+        });
+        let mut statuses = Vec::new();
+        for _ in 0..40 {
+            statuses.push(app.send(item_page()).await.status);
+        }
+        building.await.unwrap();
+
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "{statuses:?}"
+        );
+    })
+}

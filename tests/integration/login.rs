@@ -177,14 +177,17 @@ fn a_locked_account_opens_again_when_the_window_passes() {
     run(async {
         let app = app_with(|c| {
             c.login_max_failures_per_account = 1;
-            c.login_failure_window_secs = 1;
+            c.login_failure_window_secs = 4;
         })
         .await;
+        // The window is wide enough that a slow password check on a loaded machine still lands
+        // the second attempt inside it.
+        let failed_at = tokio::time::Instant::now();
         app.send(login_request("alice", "wrong password!", None))
             .await;
         let locked = app.send(login_request("alice", PASSWORD, None)).await;
 
-        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        tokio::time::sleep_until(failed_at + Duration::from_millis(4_100)).await;
         let later = log_in(&app, "alice", PASSWORD).await;
 
         assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
