@@ -229,8 +229,11 @@ pub enum Break {
     Removed { after: i64, before: i64 },
     /// The first entries are gone: the first entry left chains onto something missing.
     RemovedBefore { first: i64 },
-    /// The entry does not chain onto the one before it (`after`, or the start).
-    Inserted { id: i64, after: Option<i64> },
+    /// The entry sits between two entries that chain onto each other: it was put in afterwards.
+    Inserted { id: i64, after: i64, before: i64 },
+    /// The entry does not chain onto the one before it (`after`, or the start): it was added by
+    /// hand, or the entry before it was rewritten with a new hash.
+    Unchained { id: i64, after: Option<i64> },
     /// A verified entry that was there before is gone.
     Missing { id: i64 },
 }
@@ -239,7 +242,10 @@ impl Break {
     /// The first entry that does not verify (for a removal, the entry after the gap).
     pub fn entry(&self) -> i64 {
         match *self {
-            Break::Changed { id } | Break::Inserted { id, .. } | Break::Missing { id } => id,
+            Break::Changed { id }
+            | Break::Inserted { id, .. }
+            | Break::Unchained { id, .. }
+            | Break::Missing { id } => id,
             Break::Removed { before, .. } => before,
             Break::RemovedBefore { first } => first,
         }
@@ -266,16 +272,27 @@ impl fmt::Display for Break {
             }
             Break::Inserted {
                 id,
+                after: 0,
+                before,
+            } => write!(
+                f,
+                "entry {id} was inserted: entry {before} chains directly onto the start"
+            ),
+            Break::Inserted { id, after, before } => write!(
+                f,
+                "entry {id} was inserted: entry {before} chains directly onto entry {after}"
+            ),
+            Break::Unchained {
+                id,
                 after: Some(after),
-            } => {
-                write!(
-                    f,
-                    "entry {id} was inserted: it does not chain onto entry {after}"
-                )
-            }
-            Break::Inserted { id, after: None } => {
-                write!(f, "entry {id} was inserted: it does not start the chain")
-            }
+            } => write!(
+                f,
+                "entry {id} was inserted or entry {after} rewritten: {id} does not chain onto {after}"
+            ),
+            Break::Unchained { id, after: None } => write!(
+                f,
+                "entry {id} was inserted or the first entry rewritten: {id} does not start the chain"
+            ),
             Break::Missing { id } => write!(f, "entry {id} was removed"),
         }
     }
@@ -294,14 +311,23 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Verdict::Verified(checkpoint) => {
-                write!(f, "History chain verified: {} entries", checkpoint.entries)
+                write!(f, "History chain verified: {}", entries(checkpoint.entries))
             }
             Verdict::Broken { problem, checked } => write!(
                 f,
-                "History chain broken at entry {}: {problem} ({checked} entries before it verified)",
-                problem.entry()
+                "History chain broken at entry {}: {problem} ({} before it verified)",
+                problem.entry(),
+                entries(*checked)
             ),
         }
+    }
+}
+
+fn entries(n: u64) -> String {
+    if n == 1 {
+        "1 entry".to_owned()
+    } else {
+        format!("{n} entries")
     }
 }
 
@@ -312,10 +338,7 @@ impl fmt::Display for Verdict {
 /// change to it or its removal is found too (entries before it are not re-read).
 pub async fn verify(pool: &SqlitePool, from: Option<&Checkpoint>) -> sqlx::Result<Verdict> {
     let mut walk = match from {
-        None => Walk {
-            prev: None,
-            entries: 0,
-        },
+        None => Walk::new(None, 0),
         Some(checkpoint) => match recheck(pool, checkpoint).await? {
             Some(problem) => {
                 return Ok(Verdict::Broken {
@@ -323,13 +346,13 @@ pub async fn verify(pool: &SqlitePool, from: Option<&Checkpoint>) -> sqlx::Resul
                     checked: checkpoint.entries.saturating_sub(1),
                 });
             }
-            None => Walk {
-                prev: Some(Link {
+            None => Walk::new(
+                Some(Link {
                     id: checkpoint.id,
                     hash: checkpoint.hash.clone(),
                 }),
-                entries: checkpoint.entries,
-            },
+                checkpoint.entries,
+            ),
         },
     };
 
@@ -375,40 +398,74 @@ async fn recheck(pool: &SqlitePool, checkpoint: &Checkpoint) -> sqlx::Result<Opt
     Ok((!intact).then_some(Break::Changed { id: row.id }))
 }
 
-/// The state of a walk: the last entry that verified and how many have.
+/// The state of a walk: the last two entries that verified and how many have.
 struct Walk {
     prev: Option<Link>,
+    /// The entry before `prev`, to tell an inserted `prev` from other breaks.
+    before_prev: Option<Link>,
     entries: u64,
 }
 
 impl Walk {
+    fn new(prev: Option<Link>, entries: u64) -> Walk {
+        Walk {
+            prev,
+            before_prev: None,
+            entries,
+        }
+    }
+
     /// Checks that `row` chains onto the previous entry and matches its own hash.
     fn step(&mut self, row: Row) -> Option<Break> {
         let expected_prev = self.prev.as_ref().map_or(GENESIS, |p| p.hash.as_str());
         let Some(prev_hash) = row.prev_hash.as_deref().filter(|h| *h == expected_prev) else {
-            return Some(match &self.prev {
-                None if row.id > 1 => Break::RemovedBefore { first: row.id },
-                None => Break::Inserted {
-                    id: row.id,
-                    after: None,
-                },
-                Some(p) if row.id > p.id + 1 => Break::Removed {
-                    after: p.id,
-                    before: row.id,
-                },
-                Some(p) => Break::Inserted {
-                    id: row.id,
-                    after: Some(p.id),
-                },
-            });
+            return Some(self.unchained(&row));
         };
         let hash = row.expected_hash(prev_hash);
         if row.hash.as_deref() != Some(hash.as_str()) {
             return Some(Break::Changed { id: row.id });
         }
-        self.prev = Some(Link { id: row.id, hash });
+        self.before_prev = self.prev.replace(Link { id: row.id, hash });
         self.entries += 1;
         None
+    }
+
+    /// Why `row` does not chain onto the previous entry. If it chains onto the entry before
+    /// that one, the previous entry was slipped in between them.
+    fn unchained(&mut self, row: &Row) -> Break {
+        let (Some(prev), row_prev) = (&self.prev, row.prev_hash.as_deref()) else {
+            return if row.id > 1 {
+                Break::RemovedBefore { first: row.id }
+            } else {
+                Break::Unchained {
+                    id: row.id,
+                    after: None,
+                }
+            };
+        };
+        let skipped_over = match &self.before_prev {
+            Some(before) => row_prev == Some(before.hash.as_str()),
+            None => self.entries == 1 && row_prev == Some(GENESIS),
+        };
+        if skipped_over {
+            self.entries -= 1;
+            return Break::Inserted {
+                id: prev.id,
+                after: self.before_prev.as_ref().map_or(0, |b| b.id),
+                before: row.id,
+            };
+        }
+        if row.id > prev.id + 1 {
+            Break::Removed {
+                after: prev.id,
+                before: row.id,
+            }
+        } else {
+            Break::Unchained {
+                id: row.id,
+                after: Some(prev.id),
+            }
+        }
     }
 
     fn checkpoint(self) -> Checkpoint {
