@@ -1,4 +1,5 @@
-//! Opening the SQLite database: created when missing, WAL mode, full sync, migrations applied.
+//! Opening the SQLite database: created when missing, WAL mode, full sync, migrations applied,
+//! and history entries from before the hash chain sealed into it (once, see docs/history.md).
 
 use anyhow::Context;
 use sqlx::SqlitePool;
@@ -34,5 +35,29 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         .run(&pool)
         .await
         .context("applying database migrations")?;
+
+    let sealed = app::store::chain::seal_unsealed(&pool)
+        .await
+        .context("sealing history entries written before the hash chain")?;
+    if sealed > 0 {
+        tracing::info!(
+            entries = sealed,
+            "history entries from before the hash chain sealed"
+        );
+    }
     Ok(pool)
+}
+
+/// Opens the existing database at `url` read-only, as it is: no migrations, no sealing. For
+/// checking a database (or a copy of one) without changing it.
+pub async fn open_read_only(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("database_url {url:?} is not a SQLite URL"))?
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("opening the database {url} read-only"))
 }

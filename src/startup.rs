@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
-use crate::http::{guard, healthz, server_fn_status};
+use crate::http::{guard, healthz, history_csv, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
@@ -71,6 +71,7 @@ pub async fn build_router(
         relay: relay.clone(),
         workflow: settings.workflow.clone(),
         auth: settings.auth,
+        chain: app::server::ChainCheck::default(),
     };
     let dashboard = dashboard_router(settings, state).await?;
 
@@ -116,6 +117,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .build();
     let routes = route_list();
     let guard_state = state.clone();
+    let export_state = state.clone();
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     let context = move || provide_context(state.clone());
@@ -126,6 +128,11 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             move || shell(options.clone())
         })
         .route_layer(from_fn_with_state(guard_state, guard::require_login))
+        // After the page guard: the export answers 401/403 itself rather than redirecting.
+        .route(
+            "/history.csv",
+            get(history_csv::export).with_state(export_state),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
@@ -168,6 +175,26 @@ async fn warn_of_removed_destinations(pool: &SqlitePool, relay: &Relay) -> anyho
     Ok(())
 }
 
+/// Records in the history how the configured destinations differ from those it recorded last
+/// (added, changed or removed, by name and kind; never a URL or secret).
+pub async fn record_destination_changes(
+    pool: &SqlitePool,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let configured: Vec<_> = settings.destinations.iter().map(|d| d.recorded()).collect();
+    let now = app::store::now_ms();
+    let written = app::store::destinations::record_changes(pool, &configured, now)
+        .await
+        .context("recording destination changes in the history")?;
+    if written > 0 {
+        tracing::info!(
+            changes = written,
+            "relay destinations changed since the last start"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let pool = crate::db::open(&settings.database_url).await?;
@@ -181,6 +208,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
 
     let relay = relay_for(&settings);
+    record_destination_changes(&pool, &settings).await?;
     warn_of_removed_destinations(&pool, &relay).await?;
     let router = build_router(&settings, pool.clone(), setup, &relay).await?;
     Worker::new(

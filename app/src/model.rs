@@ -308,6 +308,50 @@ pub struct HistoryRow {
     pub detail: String,
 }
 
+/// Which history entries the History page and its CSV export show, from the page's address.
+/// Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryFilter {
+    /// Entries by this actor (a user name, `relay`, the upstream's source, …), without case.
+    #[serde(default)]
+    pub actor: String,
+    /// Entries of this kind, one of [`HistoryView::kinds`].
+    #[serde(default)]
+    pub kind: String,
+    /// Entries about this reference id, exactly.
+    #[serde(default)]
+    pub reference: String,
+    /// Entries on or after this day (`YYYY-MM-DD`, UTC).
+    #[serde(default)]
+    pub from: String,
+    /// Entries on or before this day (`YYYY-MM-DD`, UTC).
+    #[serde(default)]
+    pub to: String,
+}
+
+/// One page of the History page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryView {
+    /// Newest first.
+    pub rows: Vec<HistoryRow>,
+    /// The id to continue from for older entries, when there are more.
+    pub older: Option<i64>,
+    /// Every kind of entry, for the kind filter.
+    pub kinds: Vec<String>,
+}
+
+/// Whether the history's hash chain verifies, for the History page's banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    pub verified: bool,
+    /// Entries verified (all of them when `verified`; those before the break otherwise).
+    pub entries: u64,
+    /// The first entry that does not verify.
+    pub broken_at: Option<i64>,
+    /// The whole finding in a sentence.
+    pub message: String,
+}
+
 /// A delivery kept in the dead-letter inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetterRow {

@@ -1,5 +1,7 @@
-//! The command line: `serve` (the default), `user add`, and `send` for testing a deployment.
+//! The command line: `serve` (the default), `user …`, `audit verify`, and `send` for testing a
+//! deployment.
 
+mod audit;
 mod send;
 mod user;
 
@@ -30,6 +32,9 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Check the history's hash chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Sign a sample event with the configured secret and post it to a moddesk.
     Send(send::SendArgs),
 }
@@ -74,12 +79,14 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => crate::startup::serve(settings).await,
             Command::User(command) => user::run(command, &settings).await,
+            Command::Audit(command) => return audit::run(command, &settings).await,
             Command::Send(args) => send::run(args, &settings).await,
         }
+        .map(|()| ExitCode::SUCCESS)
     });
 
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("moddesk: {error:#}");
             ExitCode::FAILURE

@@ -10,10 +10,11 @@
 
 use anyhow::Context;
 use app::relay::Relay;
+use app::store::chain::{self, Link};
 use app::store::events::{
     CATEGORY_SQL, INSERT_SQL, NewEvent, Recorded, SAME_BODY_SQL, TYPE_REVIEW,
 };
-use app::store::history::{APPEND_SQL, NewEntry};
+use app::store::history::NewEntry;
 use app::store::relay_jobs::ENQUEUE_EVENT_SQL;
 use app::store::review::OPEN_OR_REFRESH_SQL;
 use app::workflow::Workflow;
@@ -183,6 +184,10 @@ fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay) {
 
 /// Writes the whole batch in one transaction. If anything in it fails, the batch is rolled back
 /// and each event is written in a transaction of its own, so one bad event fails alone.
+///
+/// Each transaction reads the history chain's last link once, after `BEGIN IMMEDIATE` has taken
+/// the write lock (other writers append between batches), and keeps it in memory for the rest
+/// of the batch.
 fn commit_batch(
     conn: &mut Connection,
     batch: &[Job],
@@ -191,9 +196,10 @@ fn commit_batch(
 ) -> Vec<Result<Recorded, WriteError>> {
     let together = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tail = history_tail(&tx)?;
         let recorded = batch
             .iter()
-            .map(|job| record(&tx, &job.event, relay, workflow))
+            .map(|job| record(&tx, &mut tail, &job.event, relay, workflow))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok::<_, rusqlite::Error>(recorded)
@@ -220,7 +226,8 @@ fn commit_one(
 ) -> Result<Recorded, WriteError> {
     let result = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded = record(&tx, event, relay, workflow)?;
+        let mut tail = history_tail(&tx)?;
+        let recorded = record(&tx, &mut tail, event, relay, workflow)?;
         tx.commit()?;
         Ok(recorded)
     })();
@@ -233,9 +240,10 @@ fn failed(event: &NewEvent, error: rusqlite::Error) -> WriteError {
 }
 
 /// Stores one event with its review item change, relay jobs and history entry, unless it is a
-/// duplicate.
+/// duplicate. `tail` is the history chain's last link, moved on by the entry appended.
 fn record(
     tx: &rusqlite::Transaction<'_>,
+    tail: &mut Link,
     event: &NewEvent,
     relay: &Relay,
     workflow: &Workflow,
@@ -275,7 +283,7 @@ fn record(
         if same_body {
             return Ok(Recorded::Duplicate);
         }
-        append(tx, event.mismatch_entry(&stored_reference))?;
+        append(tx, tail, event.mismatch_entry(&stored_reference))?;
         return Ok(Recorded::DuplicateMismatch);
     };
 
@@ -304,17 +312,36 @@ fn record(
         ])?;
         relayed = true;
     }
-    append(tx, event.received_entry())?;
+    append(tx, tail, event.received_entry())?;
     Ok(Recorded::Stored { queued, relayed })
 }
 
-fn append(tx: &rusqlite::Transaction<'_>, entry: NewEntry<'_>) -> rusqlite::Result<()> {
-    tx.prepare_cached(APPEND_SQL)?.execute(params![
+/// The history chain's last link; the caller holds the write lock.
+fn history_tail(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Link> {
+    let tail = tx
+        .prepare_cached(chain::TAIL_SQL)?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Link::from_tail(tail).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Appends `entry` after `tail` and moves `tail` on to it.
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    tail: &mut Link,
+    entry: NewEntry<'_>,
+) -> rusqlite::Result<()> {
+    let link = entry.link_after(tail);
+    tx.prepare_cached(chain::INSERT_SQL)?.execute(params![
+        link.id,
         entry.at,
         entry.actor,
         entry.kind,
         entry.reference_id,
-        entry.detail
+        entry.detail,
+        tail.hash,
+        link.hash,
     ])?;
+    *tail = link;
     Ok(())
 }

@@ -4,8 +4,9 @@
 
 use anyhow::{Context, bail};
 use app::relay::{DEFAULT_TOPICS, Kind, Route, TOPIC_RESOLVED};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
 
@@ -85,6 +86,30 @@ pub fn validate(raw: &[RawDestination]) -> anyhow::Result<Vec<Destination>> {
             Ok(destination)
         })
         .collect()
+}
+
+impl Destination {
+    /// The destination as the history records it: name, kind and rules, and a fingerprint of
+    /// its URL and secret (SHA-256 over both, length-prefixed), never the values themselves.
+    pub fn recorded(&self) -> app::store::destinations::Configured {
+        let mut target = Sha256::new();
+        for part in [
+            self.url.expose_secret().to_owned(),
+            self.secret
+                .as_ref()
+                .map(WebhookSecret::to_whsec)
+                .unwrap_or_default(),
+        ] {
+            target.update((part.len() as u64).to_be_bytes());
+            target.update(part.as_bytes());
+        }
+        app::store::destinations::Configured {
+            name: self.route.name.clone(),
+            kind: self.route.kind.as_str().to_owned(),
+            rules: self.route.describe(),
+            target: hex::encode(target.finalize()),
+        }
+    }
 }
 
 fn check(d: &RawDestination) -> anyhow::Result<Destination> {

@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod dashboard;
 mod helpers;
+mod history;
 mod ingest;
 mod ingest_rules;
 mod login;

@@ -1,5 +1,5 @@
-//! The role matrix: every page and every server function, called as anonymous, reviewer, manager
-//! and admin, with the answer each must get. "Allowed" means the role check let the call through:
+//! The role matrix: every page, download and server function, called as anonymous, reviewer,
+//! manager and admin, with the answer each must get. "Allowed" means the role check let the call through:
 //! the answer may still be a conflict or "not found" from the state earlier calls left behind.
 
 use crate::dashboard::{PASSWORD, add_user_as, form_post, log_in};
@@ -43,6 +43,9 @@ const PAGES: &[(&str, May)] = &[
     ("/login", May::Anyone),
 ];
 
+/// Every file download with who may fetch it; refused with 401 or 403 (no login redirect).
+const DOWNLOADS: &[(&str, May)] = &[("/history.csv", MANAGER)];
+
 /// Every server function but login, logout and first-admin setup (covered in dashboard.rs),
 /// with a valid form and who may call it.
 const FUNCTIONS: &[(&str, &str, May)] = &[
@@ -59,6 +62,7 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
     ("undo", "", REVIEWER),
     ("reopen", "item_id=3&reason=appeal", MANAGER),
     ("history_page", "", MANAGER),
+    ("history_chain", "", MANAGER),
     ("dead_letters", "", ADMIN),
     ("deliveries", "", ADMIN),
     ("deliveries_retry", "job_id=1", ADMIN),
@@ -128,6 +132,20 @@ fn every_page_and_server_function_checks_the_role() {
                 let expected = match (may.allows(*role), role) {
                     (true, _) => StatusCode::OK,
                     (false, None) => StatusCode::SEE_OTHER,
+                    (false, Some(_)) => StatusCode::FORBIDDEN,
+                };
+                if reply.status != expected {
+                    failures.push(format!(
+                        "{who} GET {path}: {} (expected {expected})",
+                        reply.status
+                    ));
+                }
+            }
+            for &(path, may) in DOWNLOADS {
+                let reply = app.send(get(path, cookie.as_deref())).await;
+                let expected = match (may.allows(*role), role) {
+                    (true, _) => StatusCode::OK,
+                    (false, None) => StatusCode::UNAUTHORIZED,
                     (false, Some(_)) => StatusCode::FORBIDDEN,
                 };
                 if reply.status != expected {

@@ -53,14 +53,13 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
             Some(account) => check_password(&ctx, account, password).await?,
             None => None,
         };
-        let mut conn = ctx.pool.acquire().await.map_err(internal)?;
         let Some((user, epoch)) = user else {
             let detail = match account {
                 Some(name) => format!("failed login as {name:?}"),
                 None => "failed login with an invalid user name".to_owned(),
             };
             let entry = anonymous_entry(history::kind::LOGIN_FAILED, detail);
-            history::append(&mut conn, entry).await.map_err(internal)?;
+            history::record(&ctx.pool, entry).await.map_err(internal)?;
             return Err(AppError::Invalid(LOGIN_REFUSED.into()));
         };
 
@@ -75,7 +74,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
             reference_id: None,
             detail: format!("logged in as {}", user.role),
         };
-        history::append(&mut conn, entry).await.map_err(internal)?;
+        history::record(&ctx.pool, entry).await.map_err(internal)?;
         tracing::info!(user = %user.name, "user logged in");
         leptos_axum::redirect("/");
         Ok(())
@@ -131,11 +130,7 @@ async fn throttled(
         None => "login with an invalid user name refused: too many failed logins".to_owned(),
     };
     let entry = anonymous_entry(history::kind::LOGIN_THROTTLED, detail);
-    let recorded = match ctx.pool.acquire().await {
-        Ok(mut conn) => history::append(&mut conn, entry).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = recorded {
+    if let Err(error) = history::record(&ctx.pool, entry).await {
         return internal(error);
     }
     tracing::warn!(account = account.unwrap_or_default(), "login throttled");
@@ -165,7 +160,6 @@ pub async fn logout() -> Result<(), AppError> {
 
     respond(|ctx| async move {
         if let Some(user) = ctx.user().await? {
-            let mut conn = ctx.pool.acquire().await.map_err(internal)?;
             let entry = history::NewEntry {
                 at: now_ms(),
                 actor: &user.name,
@@ -173,7 +167,7 @@ pub async fn logout() -> Result<(), AppError> {
                 reference_id: None,
                 detail: "logged out".into(),
             };
-            history::append(&mut conn, entry).await.map_err(internal)?;
+            history::record(&ctx.pool, entry).await.map_err(internal)?;
         }
         crate::auth::session::log_out(&ctx.session).await?;
         leptos_axum::redirect("/login");

@@ -1,8 +1,10 @@
 //! Server-side plumbing for server functions: the shared state, the caller's identity and the one
 //! place where errors become HTTP statuses and log lines.
 
+mod chain_check;
 mod setup;
 
+pub use chain_check::ChainCheck;
 pub use setup::SetupGate;
 
 use crate::auth::AuthPolicy;
@@ -24,6 +26,8 @@ pub struct ServerState {
     pub relay: Relay,
     pub workflow: Workflow,
     pub auth: AuthPolicy,
+    /// The History page's cached chain check.
+    pub chain: ChainCheck,
 }
 
 /// A server function's view of its request: the shared state, the caller's session and address.
@@ -33,6 +37,7 @@ pub struct Ctx {
     pub relay: Relay,
     pub workflow: Workflow,
     pub auth: AuthPolicy,
+    pub chain: ChainCheck,
     pub session: Session,
     /// The peer's IP address, when the server was started with connection info (`serve` is);
     /// behind a reverse proxy this is the proxy's address.
@@ -62,6 +67,7 @@ impl Ctx {
             relay: state.relay,
             workflow: state.workflow,
             auth: state.auth,
+            chain: state.chain,
             session,
             client,
         })

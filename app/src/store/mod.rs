@@ -1,7 +1,9 @@
 //! SQLite storage: one module per table group. Functions take a connection or pool so callers
 //! decide the transaction; rows are converted to wire types here and nowhere else.
 
+pub mod chain;
 pub mod dead_letters;
+pub mod destinations;
 pub mod events;
 pub mod history;
 pub mod login_failures;

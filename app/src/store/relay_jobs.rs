@@ -210,7 +210,7 @@ pub async fn finish_attempt(
     outcome: &Outcome,
     now: i64,
 ) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let (status, last_status, last_error, next_at, history_kind, detail) = match outcome {
         Outcome::Delivered { status } => (
             "delivered",
@@ -290,7 +290,7 @@ pub async fn requeue_dead(
     actor: &str,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let requeued: Option<(String, String, Option<String>)> = sqlx::query_as(
         "UPDATE relay_jobs SET status = 'pending', attempts = 0, next_at = ?, leased_until = 0, \
          finished_at = NULL WHERE id = ? AND status = 'dead' \

@@ -57,7 +57,8 @@ pub async fn create(
     user: NewUser<'_>,
     only_if_first: bool,
 ) -> Result<i64, CreateUserError> {
-    let mut tx = pool.begin().await?;
+    // IMMEDIATE: the first-user check and the history append read under the write lock.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
 
     if only_if_first {
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")

@@ -726,9 +726,8 @@ pub async fn record_reveal(
     reference_id: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    let mut conn = pool.acquire().await?;
-    history::append(
-        &mut conn,
+    history::record(
+        pool,
         NewEntry {
             at: now,
             actor: actor.name,
