@@ -116,6 +116,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .build();
     let routes = generate_route_list(App);
     let guard_state = state.clone();
+    let downloads = crate::http::decisions_csv::router(state.clone());
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     let context = move || provide_context(state.clone());
@@ -130,6 +131,8 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             context, shell,
         ))
         .with_state(options)
+        // Downloads check the session and role themselves (401/403, not the login redirect).
+        .merge(downloads)
         .layer(from_fn(server_fn_status::correct_status))
         .layer(DefaultBodyLimit::max(DASHBOARD_BODY_LIMIT))
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
@@ -183,6 +186,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         &relay,
         Arc::new(SystemClock),
     )?
+    .spawn();
+    crate::overdue::OverdueCheck::new(
+        pool.clone(),
+        relay.clone(),
+        settings.public_url.clone(),
+        Arc::new(SystemClock),
+        settings.overdue_check,
+    )
     .spawn();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

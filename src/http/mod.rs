@@ -1,6 +1,9 @@
-//! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks.
+//! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks,
+//! and the CSV downloads.
 
 pub mod csrf;
+pub mod csv;
+pub mod decisions_csv;
 pub mod guard;
 pub mod server_fn_status;
 
