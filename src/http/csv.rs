@@ -96,9 +96,12 @@ mod tests {
         let mut chunk = CsvChunk::default();
 
         chunk.row(["a,b", "say \"hi\"", "=1+1"]).unwrap();
-        chunk.row(["x"]).unwrap();
+        chunk.row(["x", "", "two\nlines"]).unwrap();
         let bytes = chunk.finish().unwrap();
 
-        assert_eq!(&bytes[..], b"\"a,b\",\"say \"\"hi\"\"\",'=1+1\r\nx\r\n");
+        assert_eq!(
+            &bytes[..],
+            b"\"a,b\",\"say \"\"hi\"\"\",'=1+1\r\nx,,\"two\nlines\"\r\n"
+        );
     }
 }

@@ -25,7 +25,8 @@ use tracing::instrument;
 /// Rows read per query while streaming.
 const CHUNK_ROWS: i64 = 500;
 
-const HEADER: [&str; 11] = [
+/// The header row.
+pub const HEADER: [&str; 11] = [
     "item_id",
     "reference_id",
     "decision",

@@ -224,7 +224,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_their_name() {
-        let cases: [(fn(&mut DecisionFilter), &str); 5] = [
+        type Adjust = fn(&mut DecisionFilter);
+        let cases: [(Adjust, &str); 5] = [
             (|f| f.decision = "escalate".into(), "decision"),
             (|f| f.band = "top".into(), "band"),
             (|f| f.from = "01/12/2026".into(), "from date"),
