@@ -16,7 +16,7 @@ use crate::relay::destination::{self, Destination, RawDestination};
 
 /// Every field of [`RawConfig`]: only these are read from `MODDESK_*` variables, so unrelated
 /// variables with the prefix do not stop the start.
-const FIELDS: [&str; 24] = [
+const FIELDS: [&str; 25] = [
     "listen",
     "database_url",
     "webhook_scheme",
@@ -41,6 +41,7 @@ const FIELDS: [&str; 24] = [
     "login_failure_window_secs",
     "session_idle_secs",
     "session_max_age_secs",
+    "overdue_check_secs",
 ];
 
 /// Configuration as written by the operator, before validation.
@@ -102,6 +103,9 @@ pub struct RawConfig {
     pub session_idle_secs: u64,
     /// A session ends this many seconds after login, however busy it is.
     pub session_max_age_secs: u64,
+    /// How often open items are checked for passing their due time (each alerts once), in
+    /// seconds.
+    pub overdue_check_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -134,6 +138,7 @@ impl Default for RawConfig {
             login_failure_window_secs: 15 * 60,
             session_idle_secs: 30 * 60,
             session_max_age_secs: 12 * 3_600,
+            overdue_check_secs: 30,
         }
     }
 }
@@ -161,6 +166,8 @@ pub struct Settings {
     pub relay: RelaySettings,
     pub workflow: Workflow,
     pub auth: app::auth::AuthPolicy,
+    /// How often the overdue check runs.
+    pub overdue_check: Duration,
 }
 
 /// How the relay retries and waits.
@@ -271,6 +278,9 @@ impl RawConfig {
 
         let workflow = self.workflow()?;
         let auth = self.auth_policy()?;
+        if !(1..=3_600).contains(&self.overdue_check_secs) {
+            bail!("overdue_check_secs: must be between 1 and 3600 seconds");
+        }
 
         Ok(Settings {
             listen,
@@ -286,6 +296,7 @@ impl RawConfig {
             relay,
             workflow,
             auth,
+            overdue_check: Duration::from_secs(self.overdue_check_secs),
         })
     }
 

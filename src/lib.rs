@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod ingest;
+pub mod overdue;
 pub mod relay;
 pub mod startup;
 pub mod telemetry;

@@ -118,6 +118,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
     let routes = route_list();
     let guard_state = state.clone();
     let export_state = state.clone();
+    let downloads = crate::http::decisions_csv::router(state.clone());
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     let context = move || provide_context(state.clone());
@@ -137,6 +138,8 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             context, shell,
         ))
         .with_state(options)
+        // Downloads check the session and role themselves (401/403, not the login redirect).
+        .merge(downloads)
         .layer(from_fn(server_fn_status::correct_status))
         .layer(DefaultBodyLimit::max(DASHBOARD_BODY_LIMIT))
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
@@ -219,6 +222,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         &relay,
         Arc::new(SystemClock),
     )?
+    .spawn();
+    crate::overdue::OverdueCheck::new(
+        pool.clone(),
+        relay.clone(),
+        settings.public_url.clone(),
+        Arc::new(SystemClock),
+        settings.overdue_check,
+    )
     .spawn();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

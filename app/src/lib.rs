@@ -1,7 +1,8 @@
 //! The moddesk dashboard: pages, components and the server functions behind them.
 //!
 //! Compiled twice: with `ssr` into the server binary (which also gets the server-only modules
-//! `auth`, `server` and `store`), and with `hydrate` into the wasm bundle that runs in the browser.
+//! `auth`, `server`, `store` and the chart drawing), and with `hydrate` into the wasm bundle that
+//! runs in the browser.
 
 #![recursion_limit = "256"]
 
@@ -16,6 +17,10 @@ pub mod url;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod charts;
+#[cfg(feature = "ssr")]
+pub mod insights;
 #[cfg(feature = "ssr")]
 pub mod relay;
 #[cfg(feature = "ssr")]

@@ -281,7 +281,7 @@ pub struct Resolution {
     pub decided_at: String,
 }
 
-/// A row of the Decisions page.
+/// A row of the Decisions page (and of its CSV export).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRow {
     pub item_id: i64,
@@ -291,10 +291,68 @@ pub struct DecisionRow {
     pub note: String,
     pub reviewer: String,
     pub decided_at: String,
+    pub decided_at_ms: i64,
     /// Time from the item opening to the decision, for example `12m`.
     pub time_to_decision: String,
+    pub time_to_decision_ms: i64,
+    /// The upstream's score and action of the event the item was decided on.
     pub score: f64,
     pub action: String,
+    pub categories: Vec<CategoryScore>,
+}
+
+/// Which resolved items the Decisions page lists (and its CSV export holds), from the address.
+/// Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionFilter {
+    /// `approve` or `remove`.
+    #[serde(default)]
+    pub decision: String,
+    /// The name of the user who decided.
+    #[serde(default)]
+    pub reviewer: String,
+    /// Items with this category.
+    #[serde(default)]
+    pub category: String,
+    /// `high` (0.80 and up), `mid` (0.50 to 0.80) or `low` (below 0.50), as on the queue.
+    #[serde(default)]
+    pub band: String,
+    /// Decided on or after this UTC day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub from: String,
+    /// Decided on or before this UTC day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub to: String,
+    /// Where the page starts: the `next` cursor of the page before.
+    #[serde(default)]
+    pub after: String,
+}
+
+impl DecisionFilter {
+    /// The query string (`?…`, or empty) of this filter, starting after `after`.
+    pub fn query(&self, after: &str) -> String {
+        crate::url::query_string(&[
+            ("decision", &self.decision),
+            ("reviewer", &self.reviewer),
+            ("category", &self.category),
+            ("band", &self.band),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("after", after),
+        ])
+    }
+}
+
+/// Everything the Decisions page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionsView {
+    pub rows: Vec<DecisionRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// Resolved items matching the filter.
+    pub matching: i64,
+    /// Every user name, for the reviewer filter.
+    pub reviewers: Vec<String>,
 }
 
 /// A row of the History page: one action, by a person or by the upstream.
@@ -418,4 +476,96 @@ pub struct UserRow {
     pub role: Role,
     pub disabled: bool,
     pub created_at: String,
+}
+
+/// Which UTC days the Insights page covers, from its address (`YYYY-MM-DD`, both included).
+/// Empty means the last 30 days up to today.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsightsRange {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+/// One series of counts per day, aligned with [`InsightsView::days`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailySeries {
+    pub name: String,
+    pub counts: Vec<i64>,
+}
+
+/// Open items whose age falls in one bucket, split by whether they are past their due time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeBucket {
+    pub label: String,
+    pub within_due: i64,
+    pub overdue: i64,
+}
+
+/// Time from opening to decision of the items of one category decided in the range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionTimes {
+    pub category: String,
+    pub decided: i64,
+    /// Nearest-rank percentiles: the smallest time at least half (nine tenths) of the
+    /// decisions took no longer than.
+    pub p50_ms: i64,
+    pub p90_ms: i64,
+}
+
+/// One reviewer's decisions in the range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerCounts {
+    pub reviewer: String,
+    pub approved: i64,
+    pub removed: i64,
+}
+
+/// Decisions in one score band: how many, and how many a reviewer approved (kept up) although
+/// the upstream had sent them for review.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandCounts {
+    pub decided: i64,
+    pub approved: i64,
+}
+
+/// Agreement with the upstream for one category (or all items), one entry per score band of
+/// [`InsightsView::bands`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub category: String,
+    pub bands: Vec<BandCounts>,
+}
+
+/// The charts of the Insights page, as SVG drawn on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsightsCharts {
+    pub events_by_type: String,
+    pub events_by_category: String,
+    pub open_by_age: String,
+    pub time_to_decision: String,
+    pub per_reviewer: String,
+    pub agreement: String,
+}
+
+/// Everything the Insights page shows: the numbers, and the charts drawn from them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightsView {
+    /// The range covered, as UTC days `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    /// Every day of the range, oldest first.
+    pub days: Vec<String>,
+    pub events_by_type: Vec<DailySeries>,
+    pub events_by_category: Vec<DailySeries>,
+    /// Open items now, by age; not limited to the range.
+    pub open_by_age: Vec<AgeBucket>,
+    pub time_to_decision: Vec<DecisionTimes>,
+    pub per_reviewer: Vec<ReviewerCounts>,
+    /// Score band labels, lowest first.
+    pub bands: Vec<String>,
+    /// All decided items first, then each category.
+    pub agreement: Vec<Agreement>,
+    pub charts: InsightsCharts,
 }

@@ -7,6 +7,8 @@ use tokio::sync::Notify;
 
 /// Topic of the job that tells a reviewer's decision to a destination.
 pub const TOPIC_RESOLVED: &str = "review.resolved";
+/// Topic of the alert that an open item is past its due time.
+pub const TOPIC_OVERDUE: &str = "review.overdue";
 /// Topic of a test message sent from the Deliveries page.
 pub const TOPIC_TEST: &str = "relay.test";
 /// Upstream event types a destination gets when its config names no `events`.
@@ -148,6 +150,34 @@ pub fn resolved_payload(
             "note": note,
             "reviewer": reviewer,
             "decided_at": crate::store::format_time_ms(at),
+        }
+    })
+    .to_string()
+}
+
+/// The `review.overdue` message: which item is past its due time, by how much at `now`, and
+/// where to open it. Its id is stable per item: an item alerts once.
+pub fn overdue_payload(
+    item_id: i64,
+    reference_id: &str,
+    categories: &[CategoryScore],
+    score: f64,
+    due_at: i64,
+    now: i64,
+    link: &str,
+) -> String {
+    serde_json::json!({
+        "type": TOPIC_OVERDUE,
+        "id": format!("overdue_{item_id}"),
+        "created_at": crate::store::format_time_ms(now),
+        "data": {
+            "item_id": item_id,
+            "reference_id": reference_id,
+            "categories": categories,
+            "score": score,
+            "due_at": crate::store::format_time_ms(due_at),
+            "overdue_secs": (now - due_at).max(0) / 1000,
+            "url": link,
         }
     })
     .to_string()

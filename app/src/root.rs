@@ -4,8 +4,8 @@ use crate::api::auth::{CreateFirstAdmin, Login, Logout, get_current_user};
 use crate::components::layout::Layout;
 use crate::pages::{
     decisions::DecisionsPage, deliveries::DeliveriesPage, history::HistoryPage, inbox::InboxPage,
-    item::ItemPage, login::LoginPage, not_found::NotFound, queue::QueuePage, setup::SetupPage,
-    users::UsersPage,
+    insights::InsightsPage, item::ItemPage, login::LoginPage, not_found::NotFound,
+    queue::QueuePage, setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/items/:id") view=ItemPage ssr=SsrMode::Async />
                     <Route path=path!("/decisions") view=DecisionsPage ssr=SsrMode::Async />
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/insights") view=InsightsPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/deliveries") view=DeliveriesPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

@@ -1,7 +1,9 @@
 //! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks,
-//! and the history's CSV export.
+//! and the CSV downloads.
 
 pub mod csrf;
+pub mod csv;
+pub mod decisions_csv;
 pub mod guard;
 pub mod history_csv;
 pub mod server_fn_status;

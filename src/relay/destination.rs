@@ -3,7 +3,7 @@
 //! appear in an error message or a log line.
 
 use anyhow::{Context, bail};
-use app::relay::{DEFAULT_TOPICS, Kind, Route, TOPIC_RESOLVED};
+use app::relay::{DEFAULT_TOPICS, Kind, Route, TOPIC_OVERDUE, TOPIC_RESOLVED};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -13,10 +13,11 @@ use std::fmt;
 use crate::ingest::signature::{Scheme, WebhookSecret};
 
 /// The topics a destination can ask for.
-const KNOWN_TOPICS: [&str; 4] = [
+const KNOWN_TOPICS: [&str; 5] = [
     "moderation.review",
     "moderation.blocked",
     TOPIC_RESOLVED,
+    TOPIC_OVERDUE,
     "*",
 ];
 
@@ -33,8 +34,8 @@ pub struct RawDestination {
     /// For `http` only: the `whsec_…` secret the receiver verifies our signature with.
     #[serde(default)]
     pub secret: Option<String>,
-    /// Topics sent: upstream event types, `review.resolved`, or `*` for all. Default: the
-    /// upstream's `moderation.review` and `moderation.blocked`.
+    /// Topics sent: upstream event types, `review.resolved`, `review.overdue`, or `*` for all.
+    /// Default: the upstream's `moderation.review` and `moderation.blocked`.
     #[serde(default)]
     pub events: Vec<String>,
     /// When given, only events with at least one of these categories.

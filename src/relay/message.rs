@@ -2,7 +2,9 @@
 //! ([`Summary`]); Slack and Discord render the summary within their size limits, while `http`
 //! receivers get the JSON itself.
 
-use app::relay::{TOPIC_RESOLVED, TOPIC_TEST};
+use app::model::CategoryScore;
+use app::relay::{TOPIC_OVERDUE, TOPIC_RESOLVED, TOPIC_TEST};
+use app::store::format_duration_ms;
 use app::store::format_time_ms;
 use app::store::relay_jobs::EventFacts;
 use serde_json::{Value, json};
@@ -38,24 +40,14 @@ impl Summary {
                     "moderation.blocked" => "Blocked",
                     other => other,
                 };
-                let mut categories = e.categories.clone();
-                categories.sort_by(|a, b| b.score.total_cmp(&a.score));
-                let top = categories
-                    .iter()
-                    .take(TOP_CATEGORIES)
-                    .map(|c| format!("{} {:.2}", c.name, c.score))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let top = top_categories(&e.categories);
                 Summary {
                     title: format!("{label}: {}", e.reference_id),
                     fields: vec![
                         ("Event", e.event_type.clone()),
                         ("Action", e.action.clone()),
                         ("Score", format!("{:.2}", e.score)),
-                        (
-                            "Categories",
-                            if top.is_empty() { "none".into() } else { top },
-                        ),
+                        ("Categories", top),
                         ("Reference", e.reference_id.clone()),
                         ("Created", format_time_ms(e.created_at)),
                     ],
@@ -87,6 +79,26 @@ impl Summary {
                         excerpt: None,
                         link: data["item_id"].as_i64().map(item_link),
                     },
+                    TOPIC_OVERDUE => {
+                        let categories: Vec<CategoryScore> =
+                            serde_json::from_value(data["categories"].clone()).unwrap_or_default();
+                        let overdue_ms = data["overdue_secs"].as_i64().unwrap_or(0) * 1000;
+                        Summary {
+                            title: format!("Overdue: {}", text("reference_id")),
+                            fields: vec![
+                                ("Reference", text("reference_id")),
+                                ("Categories", top_categories(&categories)),
+                                (
+                                    "Score",
+                                    format!("{:.2}", data["score"].as_f64().unwrap_or(0.0)),
+                                ),
+                                ("Due", text("due_at")),
+                                ("Overdue by", format_duration_ms(overdue_ms)),
+                            ],
+                            excerpt: None,
+                            link: data["item_id"].as_i64().map(item_link),
+                        }
+                    }
                     TOPIC_TEST => Summary {
                         title: "Test message from moddesk".into(),
                         fields: vec![("Destination", text("destination"))],
@@ -119,6 +131,19 @@ impl Summary {
         }
         text
     }
+}
+
+/// The highest-scored categories with their scores, or `none`.
+fn top_categories(categories: &[CategoryScore]) -> String {
+    let mut categories = categories.to_vec();
+    categories.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let top = categories
+        .iter()
+        .take(TOP_CATEGORIES)
+        .map(|c| format!("{} {:.2}", c.name, c.score))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if top.is_empty() { "none".into() } else { top }
 }
 
 fn non_empty(text: String) -> String {
@@ -222,7 +247,6 @@ pub fn discord(summary: &Summary) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::CategoryScore;
 
     fn facts(excerpt: &str) -> EventFacts {
         EventFacts {
@@ -259,6 +283,50 @@ mod tests {
                 .contains(&("Categories", "self-harm 0.91, spam 0.20".into()))
         );
         assert_eq!(summary.link.as_deref(), Some("https://md.example/items/7"));
+    }
+
+    #[test]
+    fn overdue_alerts_say_what_is_late_by_how_much_and_link_the_item() {
+        let categories = vec![CategoryScore {
+            name: "self-harm".into(),
+            score: 0.93,
+        }];
+        let payload: Value = serde_json::from_str(&app::relay::overdue_payload(
+            12,
+            "post-1",
+            &categories,
+            0.93,
+            1_000_000,
+            1_000_000 + 95_000,
+            "https://md.example/items/12",
+        ))
+        .unwrap();
+
+        let summary = Summary::of(
+            &Subject::Payload {
+                topic: TOPIC_OVERDUE,
+                payload: &payload,
+            },
+            "https://md.example",
+        );
+
+        assert_eq!(summary.title, "Overdue: post-1");
+        assert_eq!(
+            summary.fields,
+            vec![
+                ("Reference", "post-1".to_owned()),
+                ("Categories", "self-harm 0.93".to_owned()),
+                ("Score", "0.93".to_owned()),
+                ("Due", "1970-01-01 00:16:40 UTC".to_owned()),
+                ("Overdue by", "1m 35s".to_owned()),
+            ]
+        );
+        assert_eq!(summary.link.as_deref(), Some("https://md.example/items/12"));
+        assert_eq!(payload["data"]["url"], "https://md.example/items/12");
+        assert_eq!(payload["data"]["overdue_secs"], 95);
+        let slack_text = slack(&summary).to_string();
+        assert!(slack_text.contains("Overdue by"), "{slack_text}");
+        assert!(discord(&summary)["embeds"][0]["url"] == "https://md.example/items/12");
     }
 
     #[test]

@@ -165,3 +165,127 @@ pub fn event(id: &str, event_type: &str, reference: &str) -> String {
     })
     .to_string()
 }
+
+/// An upstream event stored straight into the database, as the ingest writer stores one.
+pub struct SeedEvent<'a> {
+    pub reference: &'a str,
+    pub event_type: &'a str,
+    pub score: f64,
+    pub categories: &'a [&'a str],
+    pub received_at: i64,
+}
+
+/// Stores `e` with its category index rows; returns the event's row id.
+pub async fn seed_event(pool: &SqlitePool, e: SeedEvent<'_>) -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let categories: Vec<serde_json::Value> = e
+        .categories
+        .iter()
+        .map(|c| serde_json::json!({"name": c, "score": e.score}))
+        .collect();
+    let action = if e.event_type == "moderation.blocked" {
+        "block"
+    } else {
+        "review"
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (source, event_id, webhook_id, event_type, reference_id, action, \
+         score, categories, excerpt, created_at, received_at, body) \
+         VALUES ('aegis', ?, ?, ?, ?, ?, ?, ?, 'an excerpt', ?, ?, x'7b7d') RETURNING id",
+    )
+    .bind(format!("seed_evt_{n}"))
+    .bind(format!("seed_msg_{n}"))
+    .bind(e.event_type)
+    .bind(e.reference)
+    .bind(action)
+    .bind(e.score)
+    .bind(serde_json::Value::Array(categories).to_string())
+    .bind(e.received_at)
+    .bind(e.received_at)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    for name in e.categories {
+        sqlx::query("INSERT OR IGNORE INTO event_categories (event_id, name) VALUES (?, ?)")
+            .bind(id)
+            .bind(name)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// A decision on a seeded item: approve or remove, by user id, at a time.
+pub struct SeedDecision<'a> {
+    pub decision: &'a str,
+    pub reason: &'a str,
+    pub note: &'a str,
+    pub by: i64,
+    pub at: i64,
+}
+
+/// A review item for a `moderation.review` event with `categories` and `score`, opened at
+/// `opened_at` and due at `due_at`; resolved when `decided` is given. Returns the item id.
+pub async fn seed_item(
+    pool: &SqlitePool,
+    reference: &str,
+    score: f64,
+    categories: &[&str],
+    opened_at: i64,
+    due_at: i64,
+    decided: Option<SeedDecision<'_>>,
+) -> i64 {
+    let event = SeedEvent {
+        reference,
+        event_type: "moderation.review",
+        score,
+        categories,
+        received_at: opened_at,
+    };
+    let event_id = seed_event(pool, event).await;
+    let (status, decision, reason, note, by, at) = match &decided {
+        Some(d) => (
+            "resolved",
+            Some(d.decision),
+            (!d.reason.is_empty()).then_some(d.reason),
+            Some(d.note),
+            Some(d.by),
+            Some(d.at),
+        ),
+        None => ("open", None, None, None, None, None),
+    };
+    sqlx::query_scalar(
+        "INSERT INTO review_items (reference_id, event_id, status, opened_at, score, due_at, \
+         decision, reason, note, decided_by, decided_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(reference)
+    .bind(event_id)
+    .bind(status)
+    .bind(opened_at)
+    .bind(score)
+    .bind(due_at)
+    .bind(decision)
+    .bind(reason)
+    .bind(note)
+    .bind(by)
+    .bind(at)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// A user row without a usable password, for store-level tests; returns its id.
+pub async fn seed_user(pool: &SqlitePool, name: &str, role: app::model::Role) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, 'x', ?, 0) \
+         RETURNING id",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}

@@ -3,11 +3,14 @@
 mod cli;
 mod crash;
 mod dashboard;
+mod decisions;
 mod helpers;
 mod history;
 mod ingest;
 mod ingest_rules;
+mod insights;
 mod login;
+mod overdue;
 mod python_signer;
 mod queue;
 mod relay;

@@ -1,6 +1,7 @@
 //! The role matrix: every page, download and server function, called as anonymous, reviewer,
-//! manager and admin, with the answer each must get. "Allowed" means the role check let the call through:
-//! the answer may still be a conflict or "not found" from the state earlier calls left behind.
+//! manager and admin, with the answer each must get. "Allowed" means the role check let the call
+//! through: the answer may still be a conflict or "not found" from the state earlier calls left
+//! behind.
 
 use crate::dashboard::{PASSWORD, add_user_as, form_post, log_in};
 use crate::helpers::{TestApp, run};
@@ -37,6 +38,7 @@ const PAGES: &[(&str, May)] = &[
     ("/items/1", REVIEWER),
     ("/decisions", REVIEWER),
     ("/history", MANAGER),
+    ("/insights", MANAGER),
     ("/inbox", ADMIN),
     ("/deliveries", ADMIN),
     ("/users", ADMIN),
@@ -52,7 +54,7 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
     ("current_user", "", May::Anyone),
     ("open_queue", "", REVIEWER),
     ("review_item", "id=1", REVIEWER),
-    ("resolved", "", REVIEWER),
+    ("resolved", "filter[decision]=approve", REVIEWER),
     ("reveal", "item_id=1", REVIEWER),
     ("claim_item", "item_id=1", REVIEWER),
     ("release_item", "item_id=1", REVIEWER),
@@ -63,6 +65,7 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
     ("reopen", "item_id=3&reason=appeal", MANAGER),
     ("history_page", "", MANAGER),
     ("history_chain", "", MANAGER),
+    ("insights", "", MANAGER),
     ("dead_letters", "", ADMIN),
     ("deliveries", "", ADMIN),
     ("deliveries_retry", "job_id=1", ADMIN),
@@ -81,6 +84,10 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
         ADMIN,
     ),
 ];
+
+/// Every download with who may fetch it: anonymous callers get 401 (no login redirect for a
+/// file), roles below the one needed 403.
+const DOWNLOADS: &[(&str, May)] = &[("/decisions.csv?decision=approve", REVIEWER)];
 
 fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::get(path);

@@ -5,5 +5,6 @@ pub mod auth;
 pub mod deliveries;
 pub mod history;
 pub mod inbox;
+pub mod insights;
 pub mod review;
 pub mod users;

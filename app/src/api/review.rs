@@ -3,15 +3,13 @@
 //! on the server; what a role may do is decided in `store::workflow` and here, never in the page.
 
 use crate::error::AppError;
-use crate::model::{DecisionRow, ItemDetail, QueueFilter, QueueView, Revealed, UndoOffer};
+use crate::model::{
+    DecisionFilter, DecisionsView, ItemDetail, QueueFilter, QueueView, Revealed, UndoOffer,
+};
 use leptos::prelude::*;
 
 /// Longest note accepted with a decision.
 pub const MAX_NOTE_CHARS: usize = 2000;
-
-/// How many rows the Decisions page shows.
-#[cfg(feature = "ssr")]
-const DECISION_ROWS: i64 = 200;
 
 #[cfg(feature = "ssr")]
 mod convert {
@@ -337,17 +335,41 @@ pub async fn reveal(item_id: i64) -> Result<Revealed, AppError> {
     .await
 }
 
-/// Resolved items, newest decision first.
+/// Who may browse the decisions and export them (page, server function and CSV alike).
+/// Reviewers too: seeing how others decided keeps decisions consistent, and a reviewer sees the
+/// same items and notes on each item's page anyway.
+pub const DECISIONS_ROLE: crate::model::Role = crate::model::Role::Reviewer;
+
+/// One page of resolved items matching `filter`, newest decision first.
 #[server(endpoint = "resolved")]
-pub async fn resolved() -> Result<Vec<DecisionRow>, AppError> {
+pub async fn resolved(
+    #[server(default)] filter: DecisionFilter,
+) -> Result<DecisionsView, AppError> {
     use crate::server::{internal, respond};
-    use crate::store::review;
+    use crate::store::decisions::{self, Checked, DECISION_PAGE_ROWS};
+    use crate::store::review::FilterError;
 
     respond(|ctx| async move {
-        ctx.require_user().await?;
-        review::decisions(&ctx.pool, DECISION_ROWS)
+        ctx.require_role(DECISIONS_ROLE).await?;
+        let checked = Checked::new(&filter).map_err(|e| match e {
+            FilterError::Invalid(message) => AppError::Invalid(message),
+            FilterError::Database(e) => internal(e),
+        })?;
+        let page = decisions::page(&ctx.pool, &checked, DECISION_PAGE_ROWS)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        let matching = decisions::count(&ctx.pool, &checked)
+            .await
+            .map_err(internal)?;
+        let reviewers = decisions::reviewer_names(&ctx.pool)
+            .await
+            .map_err(internal)?;
+        Ok(DecisionsView {
+            rows: page.rows,
+            next: page.next,
+            matching,
+            reviewers,
+        })
     })
     .await
 }

@@ -23,6 +23,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <A href="/decisions">"Decisions"</A>
                                     {(user.role >= Role::Manager).then(|| view! {
                                         <A href="/history">"History"</A>
+                                        <A href="/insights">"Insights"</A>
                                     })}
                                     {is_admin(&user).then(|| view! {
                                         <A href="/inbox">"Inbox"</A>

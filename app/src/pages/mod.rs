@@ -4,6 +4,7 @@ pub mod decisions;
 pub mod deliveries;
 pub mod history;
 pub mod inbox;
+pub mod insights;
 pub mod item;
 pub mod login;
 pub mod not_found;

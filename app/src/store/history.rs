@@ -18,6 +18,8 @@ pub mod kind {
     pub const REVIEW_UNDONE: &str = "review.undone";
     pub const REVIEW_REOPENED: &str = "review.reopened";
     pub const REVIEW_REVEALED: &str = "review.revealed";
+    /// An open item passed its due time and its alert was queued.
+    pub const REVIEW_OVERDUE: &str = "review.overdue";
     pub const LOGIN: &str = "auth.login";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
     /// A login refused unchecked because of too many failed logins.

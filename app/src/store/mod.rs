@@ -3,10 +3,13 @@
 
 pub mod chain;
 pub mod dead_letters;
+pub mod decisions;
 pub mod destinations;
 pub mod events;
 pub mod history;
+pub mod insights;
 pub mod login_failures;
+pub mod overdue;
 pub mod relay_jobs;
 pub mod review;
 pub mod users;
@@ -15,4 +18,6 @@ pub mod workflow;
 mod time_fmt;
 
 pub use crate::duration::format_duration_ms;
-pub use time_fmt::{format_time_ms, now_ms};
+pub use time_fmt::{
+    DAY_MS, day_start_ms, format_day_ms, format_rfc3339_ms, format_time_ms, now_ms,
+};

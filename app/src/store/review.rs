@@ -1,11 +1,11 @@
-//! Review items as pages read them: the filtered queue, one item with its timeline, and the
-//! resolved decisions. What changes items (claims, decisions, undo) is in `store::workflow`.
+//! Review items as pages read them: the filtered queue and one item with its timeline. The
+//! resolved decisions are in `store::decisions`; what changes items (claims, decisions, undo) is
+//! in `store::workflow`.
 
 use crate::model::{
-    CategoryScore, Claim, Decision, DecisionRow, ItemDetail, QueueFilter, QueueRow, Resolution,
-    TimelineEntry,
+    CategoryScore, Claim, Decision, ItemDetail, QueueFilter, QueueRow, Resolution, TimelineEntry,
 };
-use crate::store::{format_duration_ms, format_time_ms};
+use crate::store::format_time_ms;
 use crate::workflow::Workflow;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 
@@ -232,23 +232,7 @@ fn push_filter(
         query.push(")");
     }
 
-    match filter.band.trim() {
-        "" => {}
-        "high" => {
-            query.push(" AND r.score >= 0.8");
-        }
-        "mid" => {
-            query.push(" AND r.score >= 0.5 AND r.score < 0.8");
-        }
-        "low" => {
-            query.push(" AND r.score < 0.5");
-        }
-        other => {
-            return Err(FilterError::Invalid(format!(
-                "Unknown score band {other:?}."
-            )));
-        }
-    }
+    push_band(query, &filter.band)?;
 
     let hour = 3_600_000;
     match filter.age.trim() {
@@ -320,6 +304,32 @@ fn push_filter(
             .push_bind(reference.to_owned())
             .push(" AND r.reference_id < ")
             .push_bind(format!("{reference}\u{10FFFF}"));
+    }
+    Ok(())
+}
+
+/// Appends the condition of score band `band` (`high`, `mid`, `low`, or empty for any) on the
+/// items aliased `r`.
+pub(crate) fn push_band(
+    query: &mut QueryBuilder<'_, Sqlite>,
+    band: &str,
+) -> Result<(), FilterError> {
+    match band.trim() {
+        "" => {}
+        "high" => {
+            query.push(" AND r.score >= 0.8");
+        }
+        "mid" => {
+            query.push(" AND r.score >= 0.5 AND r.score < 0.8");
+        }
+        "low" => {
+            query.push(" AND r.score < 0.5");
+        }
+        other => {
+            return Err(FilterError::Invalid(format!(
+                "Unknown score band {other:?}."
+            )));
+        }
     }
     Ok(())
 }
@@ -504,52 +514,6 @@ pub async fn content(
     .bind(id)
     .fetch_optional(pool)
     .await
-}
-
-#[derive(FromRow)]
-struct DecisionRecord {
-    id: i64,
-    reference_id: String,
-    decision: String,
-    reason: Option<String>,
-    note: Option<String>,
-    reviewer: Option<String>,
-    opened_at: i64,
-    decided_at: i64,
-    score: f64,
-    action: String,
-}
-
-/// Resolved items, newest decision first.
-pub async fn decisions(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<DecisionRow>> {
-    let rows: Vec<DecisionRecord> = sqlx::query_as(
-        "SELECT r.id, r.reference_id, r.decision, r.reason, r.note, u.name AS reviewer, \
-                r.opened_at, r.decided_at, e.score, e.action \
-         FROM review_items r JOIN events e ON e.id = r.event_id \
-         LEFT JOIN users u ON u.id = r.decided_by \
-         WHERE r.status = 'resolved' ORDER BY r.decided_at DESC, r.id DESC LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(DecisionRow {
-                item_id: r.id,
-                reference_id: r.reference_id,
-                decision: Decision::parse(&r.decision)?,
-                reason: r.reason.unwrap_or_default(),
-                note: r.note.unwrap_or_default(),
-                reviewer: r.reviewer.unwrap_or_default(),
-                decided_at: format_time_ms(r.decided_at),
-                time_to_decision: format_duration_ms(r.decided_at - r.opened_at),
-                score: r.score,
-                action: r.action,
-            })
-        })
-        .collect())
 }
 
 /// The categories column as stored (JSON); an unreadable value reads as none.
