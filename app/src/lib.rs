@@ -17,6 +17,8 @@ pub mod url;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
 pub mod relay;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,7 +1,9 @@
-//! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks.
+//! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks,
+//! the live update stream.
 
 pub mod csrf;
 pub mod guard;
+pub mod live;
 pub mod server_fn_status;
 
 use axum::Json;

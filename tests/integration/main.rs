@@ -6,6 +6,7 @@ mod dashboard;
 mod helpers;
 mod ingest;
 mod ingest_rules;
+mod live;
 mod login;
 mod python_signer;
 mod queue;

@@ -43,11 +43,15 @@ const PAGES: &[(&str, May)] = &[
     ("/login", May::Anyone),
 ];
 
+/// Event streams with who may open them. Without a session they answer 401, not a redirect.
+const STREAMS: &[(&str, May)] = &[("/live", REVIEWER)];
+
 /// Every server function but login, logout and first-admin setup (covered in dashboard.rs),
 /// with a valid form and who may call it.
 const FUNCTIONS: &[(&str, &str, May)] = &[
     ("current_user", "", May::Anyone),
     ("open_queue", "", REVIEWER),
+    ("open_count", "", REVIEWER),
     ("review_item", "id=1", REVIEWER),
     ("resolved", "", REVIEWER),
     ("reveal", "item_id=1", REVIEWER),
@@ -135,6 +139,17 @@ fn every_page_and_server_function_checks_the_role() {
                         "{who} GET {path}: {} (expected {expected})",
                         reply.status
                     ));
+                }
+            }
+            for &(path, may) in STREAMS {
+                let status = app.status_of(get(path, cookie.as_deref())).await;
+                let expected = match (may.allows(*role), role) {
+                    (true, _) => StatusCode::OK,
+                    (false, None) => StatusCode::UNAUTHORIZED,
+                    (false, Some(_)) => StatusCode::FORBIDDEN,
+                };
+                if status != expected {
+                    failures.push(format!("{who} GET {path}: {status} (expected {expected})"));
                 }
             }
             for &(name, form, may) in FUNCTIONS {

@@ -7,6 +7,7 @@ pub use setup::SetupGate;
 
 use crate::auth::AuthPolicy;
 use crate::error::AppError;
+use crate::live::Live;
 use crate::model::{CurrentUser, Role};
 use crate::relay::Relay;
 use crate::workflow::Workflow;
@@ -24,6 +25,8 @@ pub struct ServerState {
     pub relay: Relay,
     pub workflow: Workflow,
     pub auth: AuthPolicy,
+    /// Where queue changes are announced to open pages.
+    pub live: Live,
 }
 
 /// A server function's view of its request: the shared state, the caller's session and address.
@@ -33,6 +36,7 @@ pub struct Ctx {
     pub relay: Relay,
     pub workflow: Workflow,
     pub auth: AuthPolicy,
+    pub live: Live,
     pub session: Session,
     /// The peer's IP address, when the server was started with connection info (`serve` is);
     /// behind a reverse proxy this is the proxy's address.
@@ -62,6 +66,7 @@ impl Ctx {
             relay: state.relay,
             workflow: state.workflow,
             auth: state.auth,
+            live: state.live,
             session,
             client,
         })
