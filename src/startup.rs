@@ -2,12 +2,14 @@
 
 use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
+use crate::http::live::{self, LiveState};
 use crate::http::{guard, healthz, history_csv, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
 use crate::relay::{SystemClock, Worker};
 use anyhow::Context;
+use app::live::Live;
 use app::relay::Relay;
 use app::server::{ServerState, SetupGate};
 use app::store::users;
@@ -33,12 +35,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Largest request body the dashboard accepts (its forms are small).
 const DASHBOARD_BODY_LIMIT: usize = 64 * 1024;
 
-/// The router with every route and layer, on an open database.
+/// The router with every route and layer, on an open database. Queue changes are announced
+/// through `live`.
 pub async fn build_router(
     settings: &Settings,
     pool: SqlitePool,
     setup: SetupGate,
     relay: &Relay,
+    live: &Live,
 ) -> anyhow::Result<Router> {
     let verifier = Verifier::with_scheme(
         settings.webhook_scheme,
@@ -53,6 +57,7 @@ pub async fn build_router(
                 pool.connect_options().get_filename(),
                 relay.clone(),
                 settings.workflow.clone(),
+                live.clone(),
             )?,
         },
         settings.webhook_max_body_bytes,
@@ -72,6 +77,7 @@ pub async fn build_router(
         workflow: settings.workflow.clone(),
         auth: settings.auth,
         chain: app::server::ChainCheck::default(),
+        live: live.clone(),
     };
     let dashboard = dashboard_router(settings, state).await?;
 
@@ -93,14 +99,15 @@ pub async fn build_router(
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
 }
 
-/// Pages, server functions and static files, behind sessions and the cross-site check.
+/// Pages, server functions, the live update stream and static files, behind sessions and the
+/// cross-site check.
 async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Result<Router> {
     let store = SqliteStore::new(state.pool.clone());
     store
         .migrate()
         .await
         .context("creating the session table")?;
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = SessionManagerLayer::new(store.clone())
         .with_name("moddesk_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -119,6 +126,15 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
     let guard_state = state.clone();
     let export_state = state.clone();
     let downloads = crate::http::decisions_csv::router(state.clone());
+    // Added after the page guard: the stream answers 401 itself rather than redirecting.
+    let live_routes = Router::new()
+        .route("/live", get(live::stream))
+        .with_state(LiveState {
+            live: state.live.clone(),
+            pool: state.pool.clone(),
+            auth: state.auth,
+            sessions: Arc::new(store.clone()),
+        });
     let allowed = AllowedOrigins(Arc::new(vec![settings.public_url.clone()]));
 
     let context = move || provide_context(state.clone());
@@ -134,6 +150,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             "/history.csv",
             get(history_csv::export).with_state(export_state),
         )
+        .merge(live_routes)
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
@@ -213,7 +230,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let relay = relay_for(&settings);
     record_destination_changes(&pool, &settings).await?;
     warn_of_removed_destinations(&pool, &relay).await?;
-    let router = build_router(&settings, pool.clone(), setup, &relay).await?;
+    let live = Live::new();
+    let router = build_router(&settings, pool.clone(), setup, &relay, &live).await?;
     Worker::new(
         pool.clone(),
         settings.destinations.clone(),
@@ -239,7 +257,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Connection info gives login throttling the client's address.
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open live streams would keep their connections, and so the shutdown, waiting.
+            live.close();
+        })
         .await
         .context("serving HTTP")?;
     pool.close().await;

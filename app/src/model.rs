@@ -569,3 +569,34 @@ pub struct InsightsView {
     pub agreement: Vec<Agreement>,
     pub charts: InsightsCharts,
 }
+
+/// What a live update is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// The stream has (re)opened: the current state, to catch up on anything missed.
+    Hello,
+    /// A review event was stored: a new open item, or a newer event for one.
+    Arrived,
+    Claimed,
+    Released,
+    /// Approved or removed.
+    Decided,
+    Escalated,
+    Undone,
+    Reopened,
+    /// The stream fell behind and dropped notices: refetch everything.
+    Refetch,
+}
+
+/// One message of the `/live` stream. It names a change, never an item's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMessage {
+    /// Rises with every change, also across restarts; the same number means nothing changed.
+    pub seq: u64,
+    pub change: Change,
+    pub item_id: Option<i64>,
+    pub reference_id: Option<String>,
+    /// Open items now; missing when it could not be counted.
+    pub open_count: Option<i64>,
+}

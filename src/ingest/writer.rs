@@ -9,6 +9,8 @@
 //! is on disk, while the writer is already committing the next batch during the flush.
 
 use anyhow::Context;
+use app::live::Live;
+use app::model::Change;
 use app::relay::Relay;
 use app::store::chain::{self, Link};
 use app::store::events::{
@@ -48,11 +50,12 @@ struct Job {
     reply: Reply,
 }
 
-/// A committed batch waiting for the log flush: each handler's reply with its result, and
-/// whether the batch queued relay jobs.
+/// A committed batch waiting for the log flush: each handler's reply with its result, whether
+/// the batch queued relay jobs, and the reference ids whose review item it opened or refreshed.
 struct Committed {
     replies: Vec<(Reply, Result<Recorded, WriteError>)>,
     relay_jobs: bool,
+    queued: Vec<String>,
 }
 
 /// A handle to the writer thread; cheap to clone. The thread stops when every handle is gone.
@@ -66,8 +69,14 @@ impl Writer {
     /// starts the writer thread on it, and the thread that flushes its log. Stored events are
     /// queued for the destinations of `relay` in their own transaction, and the relay is woken
     /// once they are on disk.
-    /// Review items fall due by the categories' due times in `workflow`.
-    pub fn spawn(path: &Path, relay: Relay, workflow: Workflow) -> anyhow::Result<Writer> {
+    /// Review items fall due by the categories' due times in `workflow`. Open pages hear of each
+    /// review event through `live` once it is on disk.
+    pub fn spawn(
+        path: &Path,
+        relay: Relay,
+        workflow: Workflow,
+        live: Live,
+    ) -> anyhow::Result<Writer> {
         let conn = open(path)?;
         let log = wal_path(path);
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
@@ -76,7 +85,7 @@ impl Writer {
             .name("ingest-flush".into())
             .spawn({
                 let relay = relay.clone();
-                move || flush(&log, flushes, &relay)
+                move || flush(&log, flushes, &relay, &live)
             })
             .context("starting the ingest flush thread")?;
         std::thread::Builder::new()
@@ -140,11 +149,18 @@ fn run(
         let relay_jobs = results
             .iter()
             .any(|r| matches!(r, Ok(Recorded::Stored { relayed: true, .. })));
+        let queued = batch
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| matches!(r, Ok(Recorded::Stored { queued: true, .. })))
+            .map(|(job, _)| job.event.reference_id.clone())
+            .collect();
         let replies = batch.drain(..).map(|job| job.reply).zip(results).collect();
         if to_flush
             .send(Committed {
                 replies,
                 relay_jobs,
+                queued,
             })
             .is_err()
         {
@@ -154,9 +170,9 @@ fn run(
     }
 }
 
-/// Flushes the log for every batch committed so far, then answers those batches' handlers.
-/// Batches that arrive during a flush share the next one.
-fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay) {
+/// Flushes the log for every batch committed so far, then answers those batches' handlers and
+/// announces their review events. Batches that arrive during a flush share the next one.
+fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay, live: &Live) {
     while let Ok(first) = flushes.recv() {
         let mut pending = vec![first];
         pending.extend(flushes.try_iter());
@@ -170,6 +186,11 @@ fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay) {
         }
         if flushed.is_ok() && pending.iter().any(|c| c.relay_jobs) {
             relay.notify();
+        }
+        if flushed.is_ok() {
+            for reference_id in pending.iter().flat_map(|c| &c.queued) {
+                live.publish(Change::Arrived, None, Some(reference_id));
+            }
         }
         for (reply, result) in pending.into_iter().flat_map(|c| c.replies) {
             let result = match &flushed {

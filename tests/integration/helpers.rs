@@ -19,6 +19,7 @@ pub struct TestApp {
     pub pool: SqlitePool,
     pub settings: moddesk::config::Settings,
     pub relay: app::relay::Relay,
+    pub live: app::live::Live,
     _dir: TempDir,
 }
 
@@ -54,7 +55,8 @@ impl TestApp {
         let settings = raw.validate().unwrap();
         let pool = moddesk::db::open(&settings.database_url).await.unwrap();
         let relay = moddesk::startup::relay_for(&settings);
-        let router = moddesk::startup::build_router(&settings, pool.clone(), setup, &relay)
+        let live = app::live::Live::new();
+        let router = moddesk::startup::build_router(&settings, pool.clone(), setup, &relay, &live)
             .await
             .unwrap();
         TestApp {
@@ -62,6 +64,7 @@ impl TestApp {
             pool,
             settings,
             relay,
+            live,
             _dir: dir,
         }
     }
@@ -83,6 +86,20 @@ impl TestApp {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// The status `request` is answered with, without reading the body (an event stream's
+    /// never ends).
+    pub async fn status_of(&self, request: Request<Body>) -> StatusCode {
+        let target = format!("{} {}", request.method(), request.uri());
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            self.router.clone().oneshot(request),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{target} got no answer within 20 s"))
+        .unwrap()
+        .status()
     }
 
     /// Posts `body` to the ingest route with the given Standard Webhooks headers.

@@ -306,9 +306,9 @@ fn concurrent_appends_from_both_writers_still_form_one_chain() {
             "no two entries chain onto the same predecessor"
         );
         assert!(
-            matches!(verdict(&app).await, Verdict::Verified(c) if c.entries == 80),
+            matches!(verdict(app).await, Verdict::Verified(c) if c.entries == 80),
             "{}",
-            verdict(&app).await
+            verdict(app).await
         );
     })
 }

@@ -9,6 +9,7 @@ mod history;
 mod ingest;
 mod ingest_rules;
 mod insights;
+mod live;
 mod login;
 mod overdue;
 mod python_signer;

@@ -46,13 +46,20 @@ const PAGES: &[(&str, May)] = &[
 ];
 
 /// Every file download with who may fetch it; refused with 401 or 403 (no login redirect).
-const DOWNLOADS: &[(&str, May)] = &[("/history.csv", MANAGER)];
+const DOWNLOADS: &[(&str, May)] = &[
+    ("/history.csv", MANAGER),
+    ("/decisions.csv?decision=approve", MANAGER),
+];
+
+/// Event streams with who may open them. Without a session they answer 401, not a redirect.
+const STREAMS: &[(&str, May)] = &[("/live", REVIEWER)];
 
 /// Every server function but login, logout and first-admin setup (covered in dashboard.rs),
 /// with a valid form and who may call it.
 const FUNCTIONS: &[(&str, &str, May)] = &[
     ("current_user", "", May::Anyone),
     ("open_queue", "", REVIEWER),
+    ("open_count", "", REVIEWER),
     ("review_item", "id=1", REVIEWER),
     ("resolved", "filter[decision]=approve", REVIEWER),
     ("reveal", "item_id=1", REVIEWER),
@@ -84,10 +91,6 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
         ADMIN,
     ),
 ];
-
-/// Every download with who may fetch it: anonymous callers get 401 (no login redirect for a
-/// file), roles below the one needed 403.
-const DOWNLOADS: &[(&str, May)] = &[("/decisions.csv?decision=approve", REVIEWER)];
 
 fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::get(path);
@@ -148,18 +151,16 @@ fn every_page_and_server_function_checks_the_role() {
                     ));
                 }
             }
-            for &(path, may) in DOWNLOADS {
-                let reply = app.send(get(path, cookie.as_deref())).await;
+            for &(path, may) in DOWNLOADS.iter().chain(STREAMS) {
+                // A stream never ends, so only the status is read.
+                let status = app.status_of(get(path, cookie.as_deref())).await;
                 let expected = match (may.allows(*role), role) {
                     (true, _) => StatusCode::OK,
                     (false, None) => StatusCode::UNAUTHORIZED,
                     (false, Some(_)) => StatusCode::FORBIDDEN,
                 };
-                if reply.status != expected {
-                    failures.push(format!(
-                        "{who} GET {path}: {} (expected {expected})",
-                        reply.status
-                    ));
+                if status != expected {
+                    failures.push(format!("{who} GET {path}: {status} (expected {expected})"));
                 }
             }
             for &(name, form, may) in FUNCTIONS {

@@ -1,8 +1,11 @@
 //! The review queue: listing and filtering open items, one item, claims, verdicts (one item or
 //! many), undo, reopening, reveals and the resolved decisions. Every function checks the caller
 //! on the server; what a role may do is decided in `store::workflow` and here, never in the page.
+//! Each change is announced to open pages (`crate::live`) once it is committed.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::Change;
 use crate::model::{
     DecisionFilter, DecisionsView, ItemDetail, QueueFilter, QueueView, Revealed, UndoOffer,
 };
@@ -70,6 +73,19 @@ pub async fn open_queue(#[server(default)] filter: QueueFilter) -> Result<QueueV
     .await
 }
 
+/// How many items are open, for the header (live updates keep it current after that).
+#[server(endpoint = "open_count")]
+pub async fn open_count() -> Result<i64, AppError> {
+    use crate::server::{internal, respond};
+    use crate::store::review;
+
+    respond(|ctx| async move {
+        ctx.require_user().await?;
+        review::open_count(&ctx.pool).await.map_err(internal)
+    })
+    .await
+}
+
 /// One review item with its newest event and timeline.
 #[server(endpoint = "review_item")]
 pub async fn review_item(id: i64) -> Result<ItemDetail, AppError> {
@@ -113,6 +129,7 @@ pub async fn claim_next() -> Result<i64, AppError> {
         let id = claimed.ok_or_else(|| {
             AppError::NotFound("Nothing left to claim: every open item is decided or held.".into())
         })?;
+        ctx.live.publish(Change::Claimed, Some(id), None);
         tracing::info!(item_id = id, user = %user.name, "item claimed");
         leptos_axum::redirect(&format!("/items/{id}"));
         Ok(id)
@@ -136,7 +153,9 @@ pub async fn claim_item(item_id: i64) -> Result<(), AppError> {
             &ctx.workflow,
         )
         .await
-        .map_err(convert::app_error)
+        .map_err(convert::app_error)?;
+        ctx.live.publish(Change::Claimed, Some(item_id), None);
+        Ok(())
     })
     .await
 }
@@ -151,7 +170,9 @@ pub async fn release_item(item_id: i64) -> Result<(), AppError> {
         let user = ctx.require_user().await?;
         workflow::release(&ctx.pool, convert::actor(&user), item_id, now_ms())
             .await
-            .map_err(convert::app_error)
+            .map_err(convert::app_error)?;
+        ctx.live.publish(Change::Released, Some(item_id), None);
+        Ok(())
     })
     .await
 }
@@ -253,6 +274,14 @@ async fn record(
         if recorded.relayed {
             ctx.relay.notify();
         }
+        let change = match verdict {
+            Verdict::Escalate => Change::Escalated,
+            Verdict::Approve | Verdict::Remove => Change::Decided,
+        };
+        for (target, reference_id) in targets.iter().zip(&recorded.reference_ids) {
+            ctx.live
+                .publish(change, Some(target.item_id), Some(reference_id));
+        }
         tracing::info!(items = recorded.reference_ids.len(), verdict = verdict.as_str(), user = %user.name, batch = recorded.batch, "verdict recorded");
         Ok(UndoOffer {
             batch: recorded.batch,
@@ -281,6 +310,9 @@ pub async fn undo(#[server(default)] batch: i64) -> Result<usize, AppError> {
         )
         .await
         .map_err(convert::app_error)?;
+        for reference_id in &restored {
+            ctx.live.publish(Change::Undone, None, Some(reference_id));
+        }
         tracing::info!(items = restored.len(), user = %user.name, "verdict undone");
         Ok(restored.len())
     })
@@ -300,6 +332,8 @@ pub async fn reopen(item_id: i64, reason: String) -> Result<(), AppError> {
             workflow::reopen(&ctx.pool, convert::actor(&user), item_id, &reason, now_ms())
                 .await
                 .map_err(convert::app_error)?;
+        ctx.live
+            .publish(Change::Reopened, Some(item_id), Some(&reference_id));
         tracing::info!(item_id, %reference_id, user = %user.name, "item reopened");
         Ok(())
     })

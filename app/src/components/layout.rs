@@ -1,5 +1,7 @@
-//! The page frame: header with navigation and the logged-in user.
+//! The page frame: header with navigation, the count of open items (kept current by the live
+//! stream, which it opens) and the logged-in user.
 
+use crate::components::live::{LiveSignals, OpenCount};
 use crate::model::Role;
 use crate::root::{AuthActions, UserResource};
 use leptos::prelude::*;
@@ -9,6 +11,7 @@ use leptos_router::components::A;
 pub fn Layout(children: Children) -> impl IntoView {
     let user = expect_context::<UserResource>();
     let actions = expect_context::<AuthActions>();
+    LiveSignals::provide();
 
     view! {
         <header class="topbar">
@@ -31,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         <A href="/users">"Users"</A>
                                     })}
                                 </nav>
+                                <OpenCount />
                                 <div class="whoami">
                                     <span>{user.name} " · " {user.role.as_str()}</span>
                                     <ActionForm action=actions.logout>

@@ -6,6 +6,7 @@ pub mod error_view;
 pub mod guard;
 pub mod keys;
 pub mod layout;
+pub mod live;
 pub mod reasons;
 pub mod sensitive;
 pub mod undo;

@@ -1,11 +1,13 @@
 //! The review queue: open items most urgent first, with filters, claims, bulk decisions, undo
-//! and keyboard shortcuts.
+//! and keyboard shortcuts. It refetches when the live stream reports a change, keeping the
+//! reviewer's current row, selection and chosen reason.
 
 use crate::api::review::{ClaimNext, DecideBulk, Undo, open_queue};
 use crate::components::categories::Categories;
 use crate::components::clock::{ClaimBadge, DueBadge, ticking_clock};
 use crate::components::error_view::{ActionError, ErrorView};
 use crate::components::keys::{KeyHelp, click, focus, on_keys};
+use crate::components::live::LiveRefetch;
 use crate::components::reasons::{ReasonOptions, reason_for_key};
 use crate::components::sensitive::SensitiveExcerpt;
 use crate::components::undo::UndoBar;
@@ -53,9 +55,11 @@ pub fn QueuePage() -> impl IntoView {
     };
     let bulk = ServerAction::<DecideBulk>::new();
     let undo = ServerAction::<Undo>::new();
-    // Kept across refetches, so a refused bulk decision leaves the selection as it was.
+    // Kept across refetches, so a refused bulk decision or a live update leaves the selection
+    // as it was.
     let work = Work {
         cursor: RwSignal::new(0),
+        current: StoredValue::new(None),
         selected: RwSignal::new(Vec::new()),
         reason: RwSignal::new(String::new()),
         removing: RwSignal::new(false),
@@ -66,9 +70,17 @@ pub fn QueuePage() -> impl IntoView {
             work.removing.set(false);
         }
     });
+    let live = LiveRefetch::follow();
     let view_data = Resource::new(
-        move || (filter(), bulk.version().get(), undo.version().get()),
-        |(filter, _, _)| open_queue(filter),
+        move || {
+            (
+                filter(),
+                bulk.version().get(),
+                undo.version().get(),
+                live.track(),
+            )
+        },
+        move |(filter, _, _, _)| live.fetch(open_queue(filter)),
     );
 
     view! {
@@ -189,6 +201,8 @@ fn page_link(filter: &QueueFilter, after: &str) -> String {
 struct Work {
     /// The current row (j/k).
     cursor: RwSignal<usize>,
+    /// The item on the current row, so the cursor stays on it when rows come or go above it.
+    current: StoredValue<Option<i64>>,
     /// Selected rows as (item id, version).
     selected: RwSignal<Vec<(i64, i64)>>,
     /// The reason code for removing.
@@ -209,6 +223,7 @@ fn QueueBody(
     let rows = StoredValue::new(data.rows.clone());
     let Work {
         cursor,
+        current,
         selected,
         reason,
         removing,
@@ -216,7 +231,16 @@ fn QueueBody(
     // Rows that are gone after a refetch are no longer selectable.
     let present: Vec<(i64, i64)> = data.rows.iter().map(|r| (r.id, r.version)).collect();
     selected.update_untracked(|s| s.retain(|key| present.contains(key)));
-    cursor.update_untracked(|c| *c = (*c).min(data.rows.len().saturating_sub(1)));
+    let still_here = current
+        .get_value()
+        .and_then(|id| data.rows.iter().position(|r| r.id == id));
+    cursor.update_untracked(|c| {
+        *c = still_here.unwrap_or_else(|| (*c).min(data.rows.len().saturating_sub(1)));
+    });
+    Effect::new(move |_| {
+        let at = cursor.get();
+        current.set_value(rows.with_value(|rows| rows.get(at).map(|r| r.id)));
+    });
     let help = RwSignal::new(false);
     let next_page = data.next.clone().map(|next| page_link(&filter, &next));
     let first_page = (!filter.after.is_empty()).then(|| page_link(&filter, ""));

@@ -9,6 +9,7 @@ pub use setup::SetupGate;
 
 use crate::auth::AuthPolicy;
 use crate::error::AppError;
+use crate::live::Live;
 use crate::model::{CurrentUser, Role};
 use crate::relay::Relay;
 use crate::workflow::Workflow;
@@ -28,6 +29,8 @@ pub struct ServerState {
     pub auth: AuthPolicy,
     /// The History page's cached chain check.
     pub chain: ChainCheck,
+    /// Where queue changes are announced to open pages.
+    pub live: Live,
 }
 
 /// A server function's view of its request: the shared state, the caller's session and address.
@@ -38,6 +41,7 @@ pub struct Ctx {
     pub workflow: Workflow,
     pub auth: AuthPolicy,
     pub chain: ChainCheck,
+    pub live: Live,
     pub session: Session,
     /// The peer's IP address, when the server was started with connection info (`serve` is);
     /// behind a reverse proxy this is the proxy's address.
@@ -68,6 +72,7 @@ impl Ctx {
             workflow: state.workflow,
             auth: state.auth,
             chain: state.chain,
+            live: state.live,
             session,
             client,
         })
