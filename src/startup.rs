@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
 use crate::http::live::{self, LiveState};
-use crate::http::{guard, healthz, history_csv, server_fn_status};
+use crate::http::{csv as downloads, guard, healthz, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
@@ -124,8 +124,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .build();
     let routes = route_list();
     let guard_state = state.clone();
-    let export_state = state.clone();
-    let downloads = crate::http::decisions_csv::router(state.clone());
+    let download_routes = downloads::routes(state.clone());
     // Added after the page guard: the stream answers 401 itself rather than redirecting.
     let live_routes = Router::new()
         .route("/live", get(live::stream))
@@ -145,18 +144,13 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
             move || shell(options.clone())
         })
         .route_layer(from_fn_with_state(guard_state, guard::require_login))
-        // After the page guard: the export answers 401/403 itself rather than redirecting.
-        .route(
-            "/history.csv",
-            get(history_csv::export).with_state(export_state),
-        )
         .merge(live_routes)
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
         .with_state(options)
         // Downloads check the session and role themselves (401/403, not the login redirect).
-        .merge(downloads)
+        .merge(download_routes)
         .layer(from_fn(server_fn_status::correct_status))
         .layer(DefaultBodyLimit::max(DASHBOARD_BODY_LIMIT))
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))

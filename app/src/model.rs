@@ -13,6 +13,9 @@ pub enum Role {
     Admin,
 }
 
+/// Who may download CSV exports (decisions, history): managers and admins.
+pub const EXPORT_ROLE: Role = Role::Manager;
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {

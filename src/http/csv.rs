@@ -1,11 +1,54 @@
-//! CSV downloads: rows written with the `csv` crate, cells guarded against formula injection,
-//! and the response headers that make a browser save the file. Export routes stream their rows
-//! as one [`CsvChunk`] per page of rows, so a long export never sits in memory whole.
+//! CSV downloads: who may fetch them, rows written with the `csv` crate, cells guarded against
+//! formula injection, and the response headers that make a browser save the file. Export routes
+//! stream their rows as one [`CsvChunk`] per page of rows, so a long export never sits in memory
+//! whole.
 
+use app::auth::session::current_user;
+use app::error::AppError;
+use app::model::{CurrentUser, EXPORT_ROLE};
+use app::server::ServerState;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use std::borrow::Cow;
+use tower_sessions::Session;
+
+/// The CSV downloads, on the dashboard's state. They check the session and role themselves.
+pub fn routes(state: ServerState) -> Router {
+    Router::new()
+        .route("/decisions.csv", get(super::decisions_csv::export))
+        .route("/history.csv", get(super::history_csv::export))
+        .with_state(state)
+}
+
+/// The caller when their session may export; otherwise the answer to send instead: 401 without
+/// a session (a file download gets no login redirect), 403 below [`EXPORT_ROLE`].
+pub async fn exporter(
+    state: &ServerState,
+    session: &Session,
+    export: &'static str,
+) -> Result<CurrentUser, Response> {
+    match current_user(session, &state.pool, &state.auth).await {
+        Ok(Some(user)) if user.role >= EXPORT_ROLE => Ok(user),
+        Ok(Some(_)) => Err(refuse(AppError::Forbidden, export)),
+        Ok(None) => Err(refuse(AppError::Unauthenticated, export)),
+        Err(error) => Err(refuse(error, export)),
+    }
+}
+
+/// The answer for an export that cannot start: refusals are logged as warnings with their
+/// reason, faults as errors (their cause was logged where it happened).
+pub fn refuse(error: AppError, export: &'static str) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_client_error() {
+        tracing::warn!(export, %status, reason = %error, "export refused");
+    } else {
+        tracing::error!(export, %status, "export failed");
+    }
+    (status, error.to_string()).into_response()
+}
 
 /// A cell as a spreadsheet may read it safely: text starting with `=`, `+`, `-`, `@`, a tab or
 /// a carriage return would be taken for a formula, so it gets a leading apostrophe.

@@ -1,26 +1,25 @@
 //! `GET /decisions.csv?<filter>`: every decision the Decisions page's filter matches, as CSV,
-//! newest first. The session and role are checked as the page's server function checks them
-//! (401 without a session, 403 below the role); rows are streamed a page at a time.
+//! newest first, for managers and admins (see [`crate::http::csv::exporter`]); rows are streamed
+//! a page at a time.
 
-use crate::http::csv::{CsvChunk, download};
-use app::api::review::DECISIONS_ROLE;
-use app::auth::session::current_user;
+use crate::http::csv::{CsvChunk, download, exporter, refuse};
+use app::error::AppError;
 use app::model::{DecisionFilter, DecisionRow};
 use app::server::ServerState;
 use app::store::decisions::{self, Checked};
 use app::store::review::FilterError;
 use app::store::{format_day_ms, format_rfc3339_ms, now_ms};
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::Response;
 use futures::StreamExt;
 use sqlx::SqlitePool;
 use tower_sessions::Session;
 use tracing::instrument;
+
+/// The export's name in log lines.
+const EXPORT: &str = "decisions";
 
 /// Rows read per query while streaming.
 const CHUNK_ROWS: i64 = 500;
@@ -40,38 +39,26 @@ pub const HEADER: [&str; 11] = [
     "categories",
 ];
 
-/// The export route, on the dashboard's state.
-pub fn router(state: ServerState) -> Router {
-    Router::new()
-        .route("/decisions.csv", get(export))
-        .with_state(state)
-}
-
 #[instrument(skip_all)]
-async fn export(
+pub async fn export(
     State(state): State<ServerState>,
     session: Session,
     query: Result<Query<DecisionFilter>, QueryRejection>,
 ) -> Response {
-    match current_user(&session, &state.pool, &state.auth).await {
-        Ok(Some(user)) if user.role >= DECISIONS_ROLE => {}
-        Ok(Some(_)) => return refuse(StatusCode::FORBIDDEN, "You are not allowed to do this."),
-        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please log in."),
-        Err(error) => {
-            let status =
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return refuse(status, &error.to_string());
-        }
-    }
+    let user = match exporter(&state, &session, EXPORT).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
     let filter = match query {
         Ok(Query(filter)) => filter,
-        Err(rejection) => return refuse(StatusCode::BAD_REQUEST, &rejection.body_text()),
+        Err(rejection) => return refuse(AppError::Invalid(rejection.body_text()), EXPORT),
     };
     let checked = match Checked::new(&filter) {
         Ok(checked) => checked,
-        Err(FilterError::Invalid(message)) => return refuse(StatusCode::BAD_REQUEST, &message),
+        Err(FilterError::Invalid(message)) => return refuse(AppError::Invalid(message), EXPORT),
         Err(FilterError::Database(error)) => return failed(&error),
     };
+    tracing::info!(user = %user.name, "decisions exported as CSV");
 
     // The first page is read before answering, so a database fault is a 500, not a cut file.
     let first = match decisions::page(&state.pool, &checked, CHUNK_ROWS).await {
@@ -146,18 +133,7 @@ pub fn cells(row: &DecisionRow) -> [String; 11] {
     ]
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    if status.is_client_error() {
-        tracing::warn!(%status, reason = message, "decisions export refused");
-    }
-    (status, message.to_owned()).into_response()
-}
-
 fn failed(error: &dyn std::fmt::Display) -> Response {
-    tracing::error!(%error, "decisions export failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on the server. The error was logged.",
-    )
-        .into_response()
+    tracing::error!(%error, "reading decisions for a CSV export failed");
+    refuse(AppError::Internal, EXPORT)
 }

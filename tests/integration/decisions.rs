@@ -229,7 +229,7 @@ async fn all_pages(app: &TestApp, form: &str, cookie: &str) -> (Vec<DecisionRow>
 fn the_csv_holds_exactly_the_rows_of_all_the_pages() {
     run(async {
         let app = TestApp::new().await;
-        add_user_as(&app, "alice", Role::Reviewer).await;
+        add_user_as(&app, "alice", Role::Manager).await;
         let alice = app.count("SELECT id FROM users WHERE name = 'alice'").await;
         let bob = seed_user(&app.pool, "bob", Role::Reviewer).await;
         seed_many(&app, 1_234, alice, bob).await;
@@ -294,7 +294,7 @@ fn the_csv_holds_exactly_the_rows_of_all_the_pages() {
 fn cells_that_look_like_formulas_are_defused() {
     run(async {
         let app = TestApp::new().await;
-        add_user_as(&app, "alice", Role::Reviewer).await;
+        add_user_as(&app, "alice", Role::Manager).await;
         let evil = seed_user(&app.pool, "=evil()", Role::Reviewer).await;
         let notes = [
             "=HYPERLINK(\"https://evil.example\",\"x\")",
@@ -354,10 +354,13 @@ fn cells_that_look_like_formulas_are_defused() {
 fn the_export_checks_the_session_like_the_page() {
     run(async {
         let app = TestApp::new().await;
-        add_user_as(&app, "alice", Role::Reviewer).await;
+        add_user_as(&app, "alice", Role::Manager).await;
+        add_user_as(&app, "rita", Role::Reviewer).await;
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
+        let reviewer = log_in(&app, "rita", PASSWORD).await.unwrap();
 
         let anonymous = app.send(csv_get("/decisions.csv", None)).await;
+        let below = app.send(csv_get("/decisions.csv", Some(&reviewer))).await;
         let bad_filter = app
             .send(csv_get("/decisions.csv?from=yesterday", Some(&cookie)))
             .await;
@@ -370,6 +373,8 @@ fn the_export_checks_the_session_like_the_page() {
 
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         assert!(anonymous.headers.get(header::CONTENT_DISPOSITION).is_none());
+        assert_eq!(below.status, StatusCode::FORBIDDEN);
+        assert!(below.headers.get(header::CONTENT_DISPOSITION).is_none());
         assert_eq!(bad_filter.status, StatusCode::BAD_REQUEST);
         assert!(bad_filter.body.contains("from date"), "{}", bad_filter.body);
         assert_eq!(allowed.status, StatusCode::OK);
@@ -382,7 +387,7 @@ fn the_export_checks_the_session_like_the_page() {
 fn the_page_keeps_the_filter_in_its_links() {
     run(async {
         let app = TestApp::new().await;
-        add_user_as(&app, "alice", Role::Reviewer).await;
+        add_user_as(&app, "alice", Role::Manager).await;
         let alice = app.count("SELECT id FROM users WHERE name = 'alice'").await;
         seed_many(&app, 120, alice, alice).await;
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
@@ -412,5 +417,22 @@ fn the_page_keeps_the_filter_in_its_links() {
             html.contains("90 decisions match"),
             "three in four are removals"
         );
+    })
+}
+
+#[test]
+fn reviewers_see_decisions_without_the_export() {
+    run(async {
+        let app = TestApp::new().await;
+        add_user_as(&app, "rita", Role::Reviewer).await;
+        let rita = app.count("SELECT id FROM users WHERE name = 'rita'").await;
+        seed_many(&app, 4, rita, rita).await;
+        let cookie = log_in(&app, "rita", PASSWORD).await.unwrap();
+
+        let reply = app.send(csv_get("/decisions", Some(&cookie))).await;
+
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.contains("4 decisions match"), "{}", reply.body);
+        assert!(!reply.body.contains("/decisions.csv"), "no export link");
     })
 }

@@ -5,7 +5,8 @@
 use crate::api::review::resolved;
 use crate::components::categories::Categories;
 use crate::components::error_view::ErrorView;
-use crate::model::{DecisionFilter, DecisionRow, DecisionsView};
+use crate::model::{DecisionFilter, DecisionRow, DecisionsView, EXPORT_ROLE};
+use crate::root::UserResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -14,6 +15,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn DecisionsPage() -> impl IntoView {
     let query = use_query_map();
+    let user = expect_context::<UserResource>();
     let filter = move || {
         query.with(|q| {
             let get = |key: &str| q.get(key).unwrap_or_default();
@@ -34,8 +36,17 @@ pub fn DecisionsPage() -> impl IntoView {
         <Title text="Decisions · moddesk" />
         <div class="pagehead">
             <h1>"Decisions"</h1>
-            <a class="button secondary" href=move || format!("/decisions.csv{}", filter().query(""))
-                download="" rel="external">"Export CSV"</a>
+            // Exports are for managers; the server checks the role again.
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let exports = matches!(user.await, Ok(Some(u)) if u.role >= EXPORT_ROLE);
+                    exports.then(|| view! {
+                        <a class="button secondary"
+                            href=move || format!("/decisions.csv{}", filter().query(""))
+                            download="" rel="external">"Export CSV"</a>
+                    })
+                })}
+            </Transition>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
