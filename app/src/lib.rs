@@ -21,6 +21,7 @@ pub mod auth;
 pub mod charts;
 #[cfg(feature = "ssr")]
 pub mod insights;
+#[cfg(feature = "ssr")]
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod relay;

@@ -12,7 +12,7 @@ pub const TOPIC_OVERDUE: &str = "review.overdue";
 /// Topic of a test message sent from the Deliveries page.
 pub const TOPIC_TEST: &str = "relay.test";
 /// Upstream event types a destination gets when its config names no `events`.
-pub const DEFAULT_TOPICS: [&str; 2] = ["moderation.review", "moderation.blocked"];
+pub const DEFAULT_TOPICS: [&str; 3] = ["moderation.review", "moderation.blocked", TOPIC_OVERDUE];
 
 /// Where a destination's messages go and in which shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -31,7 +31,7 @@ async function reviewerPage(browser: Browser, user: string): Promise<Page> {
   return page;
 }
 
-test("an arriving event and a claim show on open queue pages without a reload", async ({ browser, request }) => {
+test("an arriving event, a claim and a release show on open queue pages without a reload", async ({ browser, request }) => {
   const reference = `live-${Date.now()}`;
   const watching = await reviewerPage(browser, "e2e-reviewer");
   const working = await reviewerPage(browser, "e2e-reviewer2");
@@ -50,6 +50,9 @@ test("an arriving event and a claim show on open queue pages without a reload", 
 
   const row = watching.getByRole("row").filter({ has: watching.getByRole("link", { name: reference }) });
   await expect(row).toContainText("held by e2e-reviewer2", PROMPTLY);
+
+  await working.getByRole("button", { name: "Release" }).click();
+  await expect(row).not.toContainText("held by", PROMPTLY);
   await notReloaded(watching);
 });
 
@@ -73,6 +76,11 @@ test("the current row and the selection stay when items arrive above them", asyn
   await expect(page.getByLabel("Reason")).toHaveValue("spam");
   await expect(page.locator("tr.current")).toContainText(`${prefix}-old`);
   await notReloaded(page);
+
+  // Decided, so the urgent item is not handed out by "Next item" in later tests.
+  await page.getByLabel(`Select ${prefix}-new`).check();
+  await page.getByRole("button", { name: "Remove (r)" }).click();
+  await expect(page.getByRole("status")).toContainText("You removed 2 items.");
 });
 
 test("a page whose connection dropped catches up when it is back", async ({ browser, request }) => {

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { fixture, logIn, sendReviewEvent } from "./support";
+import { fixture, hydrated, logIn, sendReviewEvent } from "./support";
 
 test("a signed event is reviewed, then shows in Decisions and History", async ({ page, request }) => {
   const reference = `post-${Date.now()}`;
@@ -59,6 +59,31 @@ test("pages are hydrated: navigating does not reload the page", async ({ page })
     await page.getByRole("link", { name: "Queue" }).click();
   }
   expect(problems).toEqual([]);
+});
+
+test("every page hydrates when loaded directly, for each role", async ({ browser }) => {
+  // The browser matches its resources to the server's by creation order; a page that differs
+  // fails to hydrate and reports it on the console.
+  test.setTimeout(90_000);
+  const pages = ["/", "/decisions", "/history", "/insights", "/inbox", "/deliveries", "/users"];
+  for (const user of ["e2e-reviewer", "e2e-manager", fixture.E2E_USER]) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(`${page.url()}: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error" && /hydrat|panicked/i.test(message.text())) {
+        problems.push(`${page.url()}: ${message.text().slice(0, 200)}`);
+      }
+    });
+    await logIn(page, user);
+    for (const path of pages) {
+      await page.goto(path);
+      await hydrated(page);
+    }
+    await context.close();
+    expect(problems, user).toEqual([]);
+  }
 });
 
 test("moddesk send posts a sample that lands in the queue", async ({ page }) => {

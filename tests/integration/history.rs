@@ -838,12 +838,12 @@ fn destination_changes_are_recorded_at_start_without_urls() {
             .await;
         assert_eq!(
             kinds,
-            "destination.added slack destination ops added: moderation.review, moderation.blocked \
-             | destination.added http destination internal added: moderation.review, moderation.blocked \
-             | destination.added discord destination old added: moderation.review, moderation.blocked \
+            "destination.added slack destination ops added: moderation.review, moderation.blocked, review.overdue \
+             | destination.added http destination internal added: moderation.review, moderation.blocked, review.overdue \
+             | destination.added discord destination old added: moderation.review, moderation.blocked, review.overdue \
              | destination.changed destination ops changed: its URL or secret changed \
-             | destination.changed destination internal changed: sends moderation.review, moderation.blocked · score ≥ 0.90 (was moderation.review, moderation.blocked) \
-             | destination.added discord destination new added: moderation.review, moderation.blocked \
+             | destination.changed destination internal changed: sends moderation.review, moderation.blocked, review.overdue · score ≥ 0.90 (was moderation.review, moderation.blocked, review.overdue) \
+             | destination.added discord destination new added: moderation.review, moderation.blocked, review.overdue \
              | destination.removed discord destination old removed"
         );
         assert_eq!(

@@ -45,15 +45,16 @@ fn destination(name: &str, events: &[&str], categories: &[&str]) -> RawDestinati
     }
 }
 
-/// An app with destinations: one for overdue alerts, one for everything about spam, one with
-/// the default topics (no alerts).
+/// An app with destinations: one for overdue alerts, one for everything about spam, one for
+/// blocks only (no alerts), and one for spam with the default topics (which include alerts).
 async fn app() -> TestApp {
     TestApp::with_config(|raw| {
         raw.public_url = "https://desk.example".into();
         raw.destination = vec![
             destination("alerts", &["review.overdue"], &[]),
             destination("spam-all", &["*"], &["spam"]),
-            destination("default", &[], &[]),
+            destination("blocks", &["moderation.blocked"], &[]),
+            destination("default-spam", &[], &["spam"]),
         ];
     })
     .await
@@ -118,6 +119,7 @@ fn an_overdue_item_alerts_once_to_the_destinations_that_ask() {
                 ("alerts".to_owned(), "post-hate".to_owned()),
                 ("alerts".to_owned(), "post-spam".to_owned()),
                 ("spam-all".to_owned(), "post-spam".to_owned()),
+                ("default-spam".to_owned(), "post-spam".to_owned()),
             ]
         );
         let payload: serde_json::Value = serde_json::from_str(

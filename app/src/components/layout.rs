@@ -1,7 +1,7 @@
 //! The page frame: header with navigation, the count of open items (kept current by the live
 //! stream, which it opens) and the logged-in user.
 
-use crate::components::live::{LiveSignals, OpenCount};
+use crate::components::live::{LiveSignals, OpenCount, first_count};
 use crate::model::Role;
 use crate::root::{AuthActions, UserResource};
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let user = expect_context::<UserResource>();
     let actions = expect_context::<AuthActions>();
     LiveSignals::provide();
+    let first = first_count(user, actions);
 
     view! {
         <header class="topbar">
@@ -20,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {
+                            let first = first.await;
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/" exact=true>"Queue"</A>
@@ -34,7 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         <A href="/users">"Users"</A>
                                     })}
                                 </nav>
-                                <OpenCount />
+                                <OpenCount first />
                                 <div class="whoami">
                                     <span>{user.name} " · " {user.role.as_str()}</span>
                                     <ActionForm action=actions.logout>

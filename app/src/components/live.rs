@@ -4,6 +4,7 @@
 //! number of open items.
 
 use crate::api::review::open_count;
+use crate::root::{AuthActions, UserResource};
 use leptos::prelude::*;
 use std::future::Future;
 
@@ -79,48 +80,70 @@ impl LiveStatus {
     }
 }
 
+/// The open count the page starts with, before the live stream says more: `None` for a visitor
+/// who is not logged in (asked only once the user is known, so the login page never answers
+/// 401). It is a resource of the frame, created before any page's and awaited in the header's
+/// one wait: the browser matches resources and suspense boundaries to the server's by the order
+/// they are created in, and one created later, inside the header's wait for the user, would
+/// take a page's place.
+pub type FirstCount = Resource<Option<i64>>;
+
+/// Creates the [`FirstCount`] of the page frame; it is fetched again whenever `user` is.
+pub fn first_count(user: UserResource, actions: AuthActions) -> FirstCount {
+    Resource::new(
+        move || {
+            (
+                actions.login.version().get(),
+                actions.logout.version().get(),
+                actions.setup.version().get(),
+            )
+        },
+        move |_| async move {
+            match user.await {
+                Ok(Some(_)) => open_count().await.ok(),
+                _ => None,
+            }
+        },
+    )
+}
+
 /// "12 open" in the header, linking to the queue. The first number comes with the page from the
-/// server; the live stream keeps it current. Opening this component opens the stream, and
+/// server ([`FirstCount`]); the live stream keeps it current. Opening this component opens the stream, and
 /// leaving it (logging out) closes it.
 #[component]
-pub fn OpenCount() -> impl IntoView {
+pub fn OpenCount(
+    /// The count the page was rendered with (`None` when it could not be counted).
+    first: Option<i64>,
+) -> impl IntoView {
     let live = expect_context::<LiveSignals>();
-    let first = Resource::new(|| (), |_| open_count());
     #[cfg(feature = "hydrate")]
     browser::connect(live);
 
+    let text = move || {
+        live.open_count
+            .get()
+            .or(first)
+            .map(|count| format!("{count} open"))
+            .unwrap_or_default()
+    };
+    let lost = move || live.status.get() == LiveStatus::Lost;
+    let title = move || {
+        if lost() {
+            "Open review items. Live updates are interrupted; reconnecting."
+        } else {
+            "Open review items, updated live."
+        }
+    };
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let first = first.await.ok();
-                let text = move || {
-                    live.open_count
-                        .get()
-                        .or(first)
-                        .map(|count| format!("{count} open"))
-                        .unwrap_or_default()
-                };
-                let lost = move || live.status.get() == LiveStatus::Lost;
-                let title = move || {
-                    if lost() {
-                        "Open review items. Live updates are interrupted; reconnecting."
-                    } else {
-                        "Open review items, updated live."
-                    }
-                };
-                view! {
-                    <a
-                        class="open-count"
-                        class:lost=lost
-                        data-live=move || live.status.get().as_str()
-                        href="/"
-                        title=title
-                    >
-                        {text}
-                    </a>
-                }
-            })}
-        </Transition>
+        <a
+            class="open-count"
+            class:lost=lost
+            data-live=move || live.status.get().as_str()
+            href="/"
+            title=title
+        >
+            {text}
+        </a>
     }
 }
 

@@ -40,11 +40,16 @@ pub fn DecisionsPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let exports = matches!(user.await, Ok(Some(u)) if u.role >= EXPORT_ROLE);
-                    exports.then(|| view! {
-                        <a class="button secondary"
-                            href=move || format!("/decisions.csv{}", filter().query(""))
-                            download="" rel="external">"Export CSV"</a>
-                    })
+                    if exports {
+                        view! {
+                            <a class="button secondary"
+                                href=move || format!("/decisions.csv{}", filter().query(""))
+                                download="" rel="external">"Export CSV"</a>
+                        }
+                            .into_any()
+                    } else {
+                        ().into_any()
+                    }
                 })}
             </Transition>
         </div>
