@@ -257,12 +257,14 @@ fn nice_ceiling(value: f64) -> f64 {
         .unwrap_or(value)
 }
 
-/// An axis number: whole numbers without decimals, others with one.
+/// An axis number: whole numbers without decimals, others with up to two (ticks on a small
+/// axis, such as 0.05 steps, stay distinct).
 fn format_number(value: f64) -> String {
     if (value - value.round()).abs() < 1e-9 {
         format!("{value:.0}")
     } else {
-        format!("{value:.1}")
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').to_owned()
     }
 }
 
@@ -313,6 +315,8 @@ mod tests {
         assert_eq!(nice_ceiling(120.0), 200.0);
         assert_eq!(format_number(4.0), "4");
         assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(format_number(0.15), "0.15");
+        assert_eq!(format_number(0.1), "0.1");
     }
 
     #[test]

@@ -70,11 +70,14 @@ fn open_by_age(view: &InsightsView) -> Result<String, ChartError> {
 fn time_to_decision(view: &InsightsView) -> Result<String, ChartError> {
     let shown = &view.time_to_decision[..view.time_to_decision.len().min(CHART_CATEGORIES)];
     let longest = shown.iter().map(|t| t.p90_ms).max().unwrap_or(0);
-    // Hours once the longest bar would pass two hours, so the axis numbers stay small.
+    // The unit that keeps the axis numbers small: minutes once the longest bar passes two
+    // minutes, hours once it passes two hours.
     let (unit_ms, unit) = if longest > 2 * 3_600_000 {
         (3_600_000.0, "hours")
-    } else {
+    } else if longest > 2 * 60_000 {
         (60_000.0, "minutes")
+    } else {
+        (1_000.0, "seconds")
     };
     let slots: Vec<String> = shown.iter().map(|t| t.category.clone()).collect();
     let series = [

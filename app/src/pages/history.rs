@@ -188,8 +188,8 @@ fn Entry(row: HistoryRow) -> impl IntoView {
     view! {
         <tr>
             <td class="when">{row.at}</td>
-            <td>{row.actor}</td>
-            <td><code>{row.kind}</code></td>
+            <td class="nowrap">{row.actor}</td>
+            <td class="nowrap"><code>{row.kind}</code></td>
             <td>{row.reference_id.unwrap_or_default()}</td>
             <td>{row.detail}</td>
         </tr>

@@ -157,7 +157,7 @@ fn ItemBody(
             <span>{status}</span>
             " · opened " {item.opened_at.clone()}
             {item.open.then(|| view! { " · " <DueBadge due_at_ms=item.due_at_ms now /> })}
-            " · " <ClaimBadge claim=item.claim.clone() now />
+            {item.claim.clone().map(|claim| view! { " · " <ClaimBadge claim=Some(claim) now /> })}
         </p>
         {item.open.then(|| view! {
             <div class="claimbar">
