@@ -36,33 +36,23 @@ fn checked_range(
     range: &InsightsRange,
     now: i64,
 ) -> Result<crate::store::insights::Range, AppError> {
-    use crate::store::{DAY_MS, day_start_ms};
+    use crate::store::{DAY_MS, day_range};
 
-    let day = |text: &str, field: &str| match text.trim() {
-        "" => Ok(None),
-        text => day_start_ms(text).map(Some).ok_or_else(|| {
-            AppError::Invalid(format!(
-                "The {field} date {text:?} is not a date (YYYY-MM-DD)."
-            ))
-        }),
-    };
+    let (since, until) = day_range(&range.from, &range.to).map_err(AppError::Invalid)?;
     let today = now.div_euclid(DAY_MS) * DAY_MS;
-    let to = day(&range.to, "to")?.unwrap_or(today);
-    let from = day(&range.from, "from")?.unwrap_or(to - (DEFAULT_DAYS - 1) * DAY_MS);
-    if from > to {
+    let until = until.unwrap_or(today + DAY_MS);
+    let since = since.unwrap_or(until - DEFAULT_DAYS * DAY_MS);
+    if since >= until {
         return Err(AppError::Invalid(
             "The from date is after the to date.".into(),
         ));
     }
-    if (to - from) / DAY_MS + 1 > MAX_DAYS {
+    if (until - since) / DAY_MS > MAX_DAYS {
         return Err(AppError::Invalid(format!(
             "Choose at most {MAX_DAYS} days."
         )));
     }
-    Ok(crate::store::insights::Range {
-        since: from,
-        until: to + DAY_MS,
-    })
+    Ok(crate::store::insights::Range { since, until })
 }
 
 #[cfg(feature = "ssr")]

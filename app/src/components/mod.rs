@@ -2,6 +2,7 @@
 
 pub mod categories;
 pub mod clock;
+pub mod date_range;
 pub mod error_view;
 pub mod guard;
 pub mod keys;

@@ -4,6 +4,7 @@
 
 use crate::api::review::resolved;
 use crate::components::categories::Categories;
+use crate::components::date_range::DateRange;
 use crate::components::error_view::ErrorView;
 use crate::model::{DecisionFilter, DecisionRow, DecisionsView, EXPORT_ROLE};
 use crate::root::UserResource;
@@ -108,14 +109,7 @@ fn Filters(filter: DecisionFilter, reviewers: Vec<String>) -> impl IntoView {
                     {option("low", "below 0.50", &filter.band)}
                 </select>
             </label>
-            <label>
-                "From (UTC)"
-                <input type="date" name="from" value=filter.from.clone() />
-            </label>
-            <label>
-                "To (UTC)"
-                <input type="date" name="to" value=filter.to.clone() />
-            </label>
+            <DateRange from=filter.from.clone() to=filter.to.clone() />
             <button type="submit">"Apply"</button>
             <a href="/decisions" class="reset">"Clear"</a>
         </Form>

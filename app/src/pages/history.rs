@@ -3,6 +3,7 @@
 //! whether the hash chain verifies and a CSV export of what the filters show.
 
 use crate::api::history::{history_chain, history_page};
+use crate::components::date_range::DateRange;
 use crate::components::error_view::ErrorView;
 use crate::model::{HistoryFilter, HistoryRow, HistoryView};
 use crate::url::query_string;
@@ -116,14 +117,7 @@ fn Filters(filter: HistoryFilter, kinds: Vec<String>) -> impl IntoView {
                 "Reference"
                 <input type="search" name="reference" value=filter.reference.clone() placeholder="exact id" />
             </label>
-            <label>
-                "From (UTC)"
-                <input type="date" name="from" value=filter.from.clone() />
-            </label>
-            <label>
-                "To (UTC)"
-                <input type="date" name="to" value=filter.to.clone() />
-            </label>
+            <DateRange from=filter.from.clone() to=filter.to.clone() />
             <button type="submit">"Apply"</button>
             <a href="/history" class="reset">"Clear"</a>
         </Form>

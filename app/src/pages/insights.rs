@@ -3,6 +3,7 @@
 //! numbers in a table under it.
 
 use crate::api::insights::insights;
+use crate::components::date_range::DateRange;
 use crate::components::error_view::ErrorView;
 use crate::duration::format_duration_ms;
 use crate::model::{Agreement, BandCounts, DailySeries, InsightsRange, InsightsView};
@@ -40,8 +41,7 @@ pub fn InsightsPage() -> impl IntoView {
 fn RangeForm(range: InsightsRange) -> impl IntoView {
     view! {
         <Form method="GET" action="/insights" attr:class="filters" attr:aria-label="Date range">
-            <label>"From (UTC)" <input type="date" name="from" value=range.from /></label>
-            <label>"To (UTC)" <input type="date" name="to" value=range.to /></label>
+            <DateRange from=range.from to=range.to />
             <button type="submit">"Apply"</button>
             <a href="/insights" class="reset">"Last 30 days"</a>
         </Form>

@@ -4,7 +4,7 @@
 
 use crate::model::{Decision, DecisionFilter, DecisionRow};
 use crate::store::review::{FilterError, parse_categories, push_band};
-use crate::store::{DAY_MS, day_start_ms, format_duration_ms, format_time_ms};
+use crate::store::{day_range, format_duration_ms, format_time_ms};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 
 /// Rows on one Decisions page.
@@ -37,21 +37,7 @@ impl Checked {
                     .as_str(),
             ),
         };
-        let day = |text: &str, field: &str| match text.trim() {
-            "" => Ok(None),
-            text => day_start_ms(text).map(Some).ok_or_else(|| {
-                invalid(format!(
-                    "The {field} date {text:?} is not a date (YYYY-MM-DD)."
-                ))
-            }),
-        };
-        let since = day(&filter.from, "from")?;
-        let until = day(&filter.to, "to")?.map(|start| start + DAY_MS);
-        if let (Some(since), Some(until)) = (since, until)
-            && since >= until
-        {
-            return Err(invalid("The from date is after the to date.".into()));
-        }
+        let (since, until) = day_range(&filter.from, &filter.to).map_err(invalid)?;
         let after = match filter.after.trim() {
             "" => None,
             text => Some(parse_cursor(text).ok_or_else(|| {
@@ -203,6 +189,7 @@ pub async fn reviewer_names(pool: &SqlitePool) -> sqlx::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DAY_MS;
 
     fn filter(adjust: impl FnOnce(&mut DecisionFilter)) -> Result<Checked, FilterError> {
         let mut filter = DecisionFilter::default();

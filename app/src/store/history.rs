@@ -3,9 +3,8 @@
 
 use crate::model::{HistoryFilter, HistoryRow};
 use crate::store::chain::{self, Link};
-use crate::store::format_time_ms;
+use crate::store::{day_range, format_time_ms};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use time::macros::format_description;
 
 /// Kinds of history entries.
 pub mod kind {
@@ -134,8 +133,6 @@ pub struct Query {
     until_ms: Option<i64>,
 }
 
-const DAY_MS: i64 = 86_400_000;
-
 impl Query {
     /// Checks the filter; the error says which field is wrong and why.
     pub fn parse(filter: &HistoryFilter) -> Result<Query, String> {
@@ -148,13 +145,7 @@ impl Query {
                     .ok_or_else(|| format!("There is no kind of history entry {given:?}."))?,
             ),
         };
-        let from_ms = day_start_ms(&filter.from, "from")?;
-        let until_ms = day_start_ms(&filter.to, "to")?.map(|start| start + DAY_MS);
-        if let (Some(from), Some(until)) = (from_ms, until_ms)
-            && from >= until
-        {
-            return Err("The from date is after the to date.".into());
-        }
+        let (from_ms, until_ms) = day_range(&filter.from, &filter.to)?;
         let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
         Ok(Query {
             actor: given(&filter.actor),
@@ -184,18 +175,6 @@ impl Query {
             sql.push(" AND at < ").push_bind(until);
         }
     }
-}
-
-/// The start (00:00 UTC) of the day `text` names, `YYYY-MM-DD`; `None` when blank.
-fn day_start_ms(text: &str, field: &str) -> Result<Option<i64>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let date = time::Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| format!("The {field} date {text:?} is not a date like 2026-12-03."))?;
-    let seconds = date.midnight().assume_utc().unix_timestamp();
-    Ok(Some(seconds * 1_000))
 }
 
 #[derive(FromRow)]
@@ -253,6 +232,7 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DAY_MS;
 
     fn filter(from: &str, to: &str) -> HistoryFilter {
         HistoryFilter {

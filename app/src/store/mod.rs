@@ -19,5 +19,5 @@ mod time_fmt;
 
 pub use crate::duration::format_duration_ms;
 pub use time_fmt::{
-    DAY_MS, day_start_ms, format_day_ms, format_rfc3339_ms, format_time_ms, now_ms,
+    DAY_MS, day_range, day_start_ms, format_day_ms, format_rfc3339_ms, format_time_ms, now_ms,
 };

@@ -30,6 +30,26 @@ pub fn day_start_ms(text: &str) -> Option<i64> {
     seconds.checked_mul(1000)
 }
 
+/// A filter's range of whole UTC days, `from` and `to` both included, each `YYYY-MM-DD` or blank
+/// for no bound: the start of the first day and the start of the day after the last (Unix ms).
+/// A bad value is refused with a sentence naming it.
+pub fn day_range(from: &str, to: &str) -> Result<(Option<i64>, Option<i64>), String> {
+    let day = |text: &str, field: &str| match text.trim() {
+        "" => Ok(None),
+        text => day_start_ms(text)
+            .map(Some)
+            .ok_or_else(|| format!("The {field} date {text:?} is not a date (YYYY-MM-DD).")),
+    };
+    let since = day(from, "from")?;
+    let until = day(to, "to")?.map(|start| start + DAY_MS);
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err("The from date is after the to date.".into());
+    }
+    Ok((since, until))
+}
+
 /// The UTC day of a Unix millisecond time, as `2026-12-03`.
 pub fn format_day_ms(ms: i64) -> String {
     let format = format_description!("[year]-[month]-[day]");
