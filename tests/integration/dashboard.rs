@@ -37,6 +37,15 @@ pub(crate) async fn add_user_as(app: &TestApp, name: &str, role: Role) {
     users::create(&app.pool, user, false).await.unwrap();
 }
 
+/// A GET of `path`, with the session `cookie` when there is one.
+pub(crate) fn get_page(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
 pub(crate) fn form_post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

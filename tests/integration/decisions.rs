@@ -2,13 +2,13 @@
 //! names, pages cover a long history once and in order, the CSV holds the same rows as all the
 //! pages, formula-like cells are defused, and the export checks the session like the page.
 
-use crate::dashboard::{PASSWORD, add_user_as, form_post, log_in};
+use crate::dashboard::{PASSWORD, add_user_as, form_post, get_page, log_in};
 use crate::helpers::{SeedDecision, TestApp, run, seed_item, seed_user};
 use app::model::{DecisionFilter, DecisionRow, DecisionsView, Role};
 use app::store::decisions::{self, Checked};
 use app::store::{day_start_ms, format_rfc3339_ms};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+
+use axum::http::{StatusCode, header};
 
 const HOUR: i64 = 3_600_000;
 
@@ -25,14 +25,6 @@ async fn references(app: &TestApp, filter: &DecisionFilter) -> (Vec<String>, i64
         page.rows.into_iter().map(|r| r.reference_id).collect(),
         count,
     )
-}
-
-fn csv_get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::empty()).unwrap()
 }
 
 /// The records of a CSV body, header first.
@@ -244,7 +236,7 @@ fn the_csv_holds_exactly_the_rows_of_all_the_pages() {
 
         let (rows, matching) = all_pages(&app, "filter[decision]=remove", &cookie).await;
         let reply = app
-            .send(csv_get("/decisions.csv?decision=remove", Some(&cookie)))
+            .send(get_page("/decisions.csv?decision=remove", Some(&cookie)))
             .await;
 
         let ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
@@ -326,7 +318,7 @@ fn cells_that_look_like_formulas_are_defused() {
         }
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
 
-        let reply = app.send(csv_get("/decisions.csv", Some(&cookie))).await;
+        let reply = app.send(get_page("/decisions.csv", Some(&cookie))).await;
 
         assert_eq!(reply.status, StatusCode::OK);
         let records = records(&reply.body);
@@ -359,17 +351,17 @@ fn the_export_checks_the_session_like_the_page() {
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
         let reviewer = log_in(&app, "rita", PASSWORD).await.unwrap();
 
-        let anonymous = app.send(csv_get("/decisions.csv", None)).await;
-        let below = app.send(csv_get("/decisions.csv", Some(&reviewer))).await;
+        let anonymous = app.send(get_page("/decisions.csv", None)).await;
+        let below = app.send(get_page("/decisions.csv", Some(&reviewer))).await;
         let bad_filter = app
-            .send(csv_get("/decisions.csv?from=yesterday", Some(&cookie)))
+            .send(get_page("/decisions.csv?from=yesterday", Some(&cookie)))
             .await;
-        let allowed = app.send(csv_get("/decisions.csv", Some(&cookie))).await;
+        let allowed = app.send(get_page("/decisions.csv", Some(&cookie))).await;
         sqlx::query("UPDATE users SET disabled = 1, session_epoch = session_epoch + 1")
             .execute(&app.pool)
             .await
             .unwrap();
-        let disabled = app.send(csv_get("/decisions.csv", Some(&cookie))).await;
+        let disabled = app.send(get_page("/decisions.csv", Some(&cookie))).await;
 
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         assert!(anonymous.headers.get(header::CONTENT_DISPOSITION).is_none());
@@ -393,7 +385,7 @@ fn the_page_keeps_the_filter_in_its_links() {
         let cookie = log_in(&app, "alice", PASSWORD).await.unwrap();
 
         let reply = app
-            .send(csv_get(
+            .send(get_page(
                 "/decisions?decision=remove&reviewer=alice&category=spam",
                 Some(&cookie),
             ))
@@ -429,7 +421,7 @@ fn reviewers_see_decisions_without_the_export() {
         seed_many(&app, 4, rita, rita).await;
         let cookie = log_in(&app, "rita", PASSWORD).await.unwrap();
 
-        let reply = app.send(csv_get("/decisions", Some(&cookie))).await;
+        let reply = app.send(get_page("/decisions", Some(&cookie))).await;
 
         assert_eq!(reply.status, StatusCode::OK);
         assert!(reply.body.contains("4 decisions match"), "{}", reply.body);

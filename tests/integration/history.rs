@@ -2,13 +2,13 @@
 //! sealed), the History page's filters and chain banner, the CSV export, destination changes
 //! recorded at start, and `moddesk audit verify`.
 
-use crate::dashboard::{PASSWORD, add_user_as, form_post, log_in};
+use crate::dashboard::{PASSWORD, add_user_as, form_post, get_page, log_in};
 use crate::helpers::{SECRET, TestApp, run};
 use app::model::{HistoryView, Role};
 use app::store::chain::{self, Break, Content, Verdict};
 use app::store::history::{self, NewEntry};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+
+use axum::http::{StatusCode, header};
 use moddesk::relay::destination::RawDestination;
 use std::process::Command;
 
@@ -589,14 +589,6 @@ fn pages_of_a_filter_continue_with_older_entries() {
     })
 }
 
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::empty()).unwrap()
-}
-
 #[test]
 fn the_csv_export_has_every_filtered_row_with_formulas_defused() {
     run(async {
@@ -628,7 +620,7 @@ fn the_csv_export_has_every_filtered_row_with_formulas_defused() {
         tx.commit().await.unwrap();
 
         let reply = app
-            .send(get(
+            .send(get_page(
                 "/history.csv?kind=review.decided&reference=post_1",
                 Some(&cookie),
             ))
@@ -703,12 +695,14 @@ fn the_csv_export_and_page_data_check_the_role() {
         let reviewer = log_in(&app, "rita", PASSWORD).await.unwrap();
         let admin = log_in(&app, "ada", PASSWORD).await.unwrap();
 
-        let anonymous_csv = app.send(get("/history.csv", None)).await;
+        let anonymous_csv = app.send(get_page("/history.csv", None)).await;
         let reviewer_csv = app
-            .send(get("/history.csv?kind=auth.login", Some(&reviewer)))
+            .send(get_page("/history.csv?kind=auth.login", Some(&reviewer)))
             .await;
-        let admin_csv = app.send(get("/history.csv", Some(&admin))).await;
-        let bad_filter = app.send(get("/history.csv?from=soon", Some(&admin))).await;
+        let admin_csv = app.send(get_page("/history.csv", Some(&admin))).await;
+        let bad_filter = app
+            .send(get_page("/history.csv?from=soon", Some(&admin)))
+            .await;
 
         assert_eq!(anonymous_csv.status, StatusCode::UNAUTHORIZED);
         assert_eq!(reviewer_csv.status, StatusCode::FORBIDDEN);
@@ -732,7 +726,7 @@ fn the_page_shows_whether_the_chain_verifies_and_links_the_export() {
         let cookie = log_in(&app, "max", PASSWORD).await.unwrap();
 
         let intact = app
-            .send(get("/history?kind=auth.login", Some(&cookie)))
+            .send(get_page("/history?kind=auth.login", Some(&cookie)))
             .await;
         let status = app
             .send(form_post("/api/history_chain", "", Some(&cookie)))

@@ -28,10 +28,7 @@ fn login_request(name: &str, password: &str, from: Option<&str>) -> Request<Body
 
 /// A page request with the session `cookie`.
 pub(crate) fn get(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
+    crate::dashboard::get_page(path, Some(cookie))
 }
 
 async fn app_with(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {

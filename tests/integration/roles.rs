@@ -3,11 +3,11 @@
 //! through: the answer may still be a conflict or "not found" from the state earlier calls left
 //! behind.
 
-use crate::dashboard::{PASSWORD, add_user_as, form_post, log_in};
+use crate::dashboard::{PASSWORD, add_user_as, form_post, get_page, log_in};
 use crate::helpers::{TestApp, run};
 use app::model::Role;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+
+use axum::http::StatusCode;
 
 /// Who may call something.
 #[derive(Clone, Copy, Debug)]
@@ -92,14 +92,6 @@ const FUNCTIONS: &[(&str, &str, May)] = &[
     ),
 ];
 
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::empty()).unwrap()
-}
-
 #[test]
 fn every_page_and_server_function_checks_the_role() {
     run(async {
@@ -138,7 +130,7 @@ fn every_page_and_server_function_checks_the_role() {
         for (role, cookie) in &callers {
             let who = role.map_or("anonymous", Role::as_str);
             for &(path, may) in PAGES {
-                let reply = app.send(get(path, cookie.as_deref())).await;
+                let reply = app.send(get_page(path, cookie.as_deref())).await;
                 let expected = match (may.allows(*role), role) {
                     (true, _) => StatusCode::OK,
                     (false, None) => StatusCode::SEE_OTHER,
@@ -153,7 +145,7 @@ fn every_page_and_server_function_checks_the_role() {
             }
             for &(path, may) in DOWNLOADS.iter().chain(STREAMS) {
                 // A stream never ends, so only the status is read.
-                let status = app.status_of(get(path, cookie.as_deref())).await;
+                let status = app.status_of(get_page(path, cookie.as_deref())).await;
                 let expected = match (may.allows(*role), role) {
                     (true, _) => StatusCode::OK,
                     (false, None) => StatusCode::UNAUTHORIZED,
