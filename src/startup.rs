@@ -243,6 +243,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.overdue_check,
     )
     .spawn();
+    spawn_session_purge(pool.clone());
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -260,6 +261,26 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .context("serving HTTP")?;
     pool.close().await;
     Ok(())
+}
+
+/// How often expired sessions are deleted.
+const SESSION_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Deletes expired sessions every [`SESSION_PURGE_EVERY`]. The session layer refuses them
+/// anyway; this keeps the table from growing with every login.
+fn spawn_session_purge(pool: SqlitePool) {
+    use tower_sessions::session_store::ExpiredDeletion;
+
+    let store = SqliteStore::new(pool);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SESSION_PURGE_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::warn!(%error, "deleting expired sessions failed");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
