@@ -25,6 +25,7 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
 use std::sync::{Arc, OnceLock};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -95,6 +96,9 @@ pub async fn build_router(
         .merge(health)
         .merge(dashboard)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // A body trickled in to hold a connection open fails after this long (see
+        // `http::listener` for the headers' limit).
+        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
 }
@@ -156,6 +160,9 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .layer(from_fn_with_state(allowed, csrf::refuse_cross_site))
         .layer(sessions))
 }
+
+/// How long a client may take to send a request's body.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The app's routes, worked out once per process. Working them out renders the app with
 /// resource loading switched off by a process-wide flag, so a page render that starts meanwhile
@@ -249,16 +256,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", settings.listen))?;
     tracing::info!(address = %settings.listen, public_url = %settings.public_url, "moddesk is listening");
 
-    // Connection info gives login throttling the client's address.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Open live streams would keep their connections, and so the shutdown, waiting.
-            live.close();
-        })
-        .await
-        .context("serving HTTP")?;
+    // The client's address (for login throttling) is passed to handlers by the listener.
+    crate::http::listener::serve(listener, router, async move {
+        shutdown_signal().await;
+        // Open live streams would keep their connections, and so the shutdown, waiting.
+        live.close();
+    })
+    .await;
     pool.close().await;
     Ok(())
 }

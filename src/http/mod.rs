@@ -1,11 +1,12 @@
-//! HTTP plumbing around the routes: cross-site request refusal, the page guard, health checks,
-//! the CSV downloads and the live update stream.
+//! HTTP plumbing around the routes: the connection listener, cross-site request refusal, the
+//! page guard, health checks, the CSV downloads and the live update stream.
 
 pub mod csrf;
 pub mod csv;
 pub mod decisions_csv;
 pub mod guard;
 pub mod history_csv;
+pub mod listener;
 pub mod live;
 pub mod server_fn_status;
 

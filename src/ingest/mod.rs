@@ -72,6 +72,8 @@ enum IngestError {
     NotConfigured,
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("the body did not arrive in full")]
+    Incomplete,
     #[error("signature check failed: {0}")]
     Unverified(VerifyError),
     #[error("{0}")]
@@ -88,6 +90,7 @@ impl IngestError {
             // Misconfiguration on our side: the sender should retry later.
             IngestError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::Incomplete => StatusCode::BAD_REQUEST,
             IngestError::Unverified(VerifyError::MalformedTimestamp) => StatusCode::BAD_REQUEST,
             IngestError::Unverified(_) => StatusCode::UNAUTHORIZED,
             IngestError::BadEvent(_) => StatusCode::BAD_REQUEST,
@@ -102,6 +105,7 @@ impl IngestError {
         match self {
             IngestError::NotConfigured => "not_configured",
             IngestError::TooLarge(_) => "too_large",
+            IngestError::Incomplete => "incomplete_body",
             IngestError::Unverified(VerifyError::MissingHeader(_)) => "missing_header",
             IngestError::Unverified(VerifyError::MalformedTimestamp) => "malformed_timestamp",
             IngestError::Unverified(VerifyError::OutsideWindow(_)) => "outside_window",
@@ -171,10 +175,27 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(IngestError::TooLarge(limit));
     }
-    // A body that fails to arrive is either over the limit or cut off; neither is stored.
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| IngestError::TooLarge(limit))
+    // A body over the limit, cut off or too slow to arrive is not stored.
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if over_limit(&error) {
+            IngestError::TooLarge(limit)
+        } else {
+            IngestError::Incomplete
+        }
+    })
+}
+
+/// Whether reading the body failed because it passed the length limit (rather than breaking
+/// off or timing out).
+fn over_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn answer(status: &str) -> Response {

@@ -159,6 +159,37 @@ fn bodies_without_a_length_are_cut_off_at_the_limit() {
 }
 
 #[test]
+fn a_body_that_breaks_off_is_400_not_413() {
+    run(async {
+        let app = TestApp::new().await;
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+            Ok(b"{\"type\": \"moderation.review\"".to_vec()),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "the client went away",
+            )),
+        ];
+        let request = Request::post("/hooks/aegis")
+            .header("webhook-id", "m1")
+            .header("webhook-timestamp", now().to_string())
+            .header("webhook-signature", "v1,AAAA")
+            .body(Body::from_stream(futures::stream::iter(chunks)))
+            .unwrap();
+
+        let reply = app.send(request).await;
+
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert!(
+            reply.body.contains("did not arrive in full"),
+            "{}",
+            reply.body
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM dead_letters").await, 0);
+    })
+}
+
+#[test]
 fn concurrent_redeliveries_store_one_event_and_all_succeed() {
     run(async {
         let app = TestApp::new().await;

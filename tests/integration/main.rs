@@ -9,6 +9,7 @@ mod history;
 mod ingest;
 mod ingest_rules;
 mod insights;
+mod listener;
 mod live;
 mod login;
 mod overdue;
