@@ -564,6 +564,64 @@ fn decisions_are_relayed_only_after_the_undo_window_and_undo_withdraws_them() {
 }
 
 #[test]
+fn reopening_inside_the_undo_window_withdraws_only_that_items_message() {
+    run(async {
+        let app = TestApp::with_config(|c| {
+            c.destination = vec![moddesk::relay::destination::RawDestination {
+                name: "product".into(),
+                kind: "http".into(),
+                url: "http://127.0.0.1:9/hook".into(),
+                secret: Some("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
+                events: vec!["review.resolved".into()],
+                categories: vec![],
+                min_score: None,
+            }];
+        })
+        .await;
+        review(&app, "e1", "post-1", 0.7, "spam", 1).await;
+        review(&app, "e2", "post-2", 0.7, "spam", 1).await;
+        let alice = person(&app, "alice", Role::Reviewer).await;
+        let mona = person(&app, "mona", Role::Manager).await;
+        verdict(
+            &app,
+            actor(alice, "alice", Role::Reviewer),
+            &[target(&app, "post-1").await, target(&app, "post-2").await],
+            Verdict::Remove,
+            "spam",
+        )
+        .await
+        .unwrap();
+        let reopened = app
+            .count("SELECT id FROM review_items WHERE reference_id = 'post-1'")
+            .await;
+
+        workflow::reopen(
+            &app.pool,
+            actor(mona, "mona", Role::Manager),
+            reopened,
+            "appeal upheld",
+            app::store::now_ms(),
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(
+            app.text("SELECT group_concat(reference_id) FROM relay_jobs")
+                .await,
+            "post-2",
+            "the other item's decision still stands"
+        );
+        let detail = app
+            .text("SELECT detail FROM history WHERE kind = 'review.reopened'")
+            .await;
+        assert!(
+            detail.contains("unsent decision message was withdrawn"),
+            "{detail}"
+        );
+    })
+}
+
+#[test]
 fn sensitive_content_is_withheld_until_revealed_and_reveals_are_recorded() {
     run(async {
         let app = TestApp::new().await;

@@ -81,6 +81,24 @@ pub async fn withdraw_batch(conn: &mut SqliteConnection, batch: i64) -> sqlx::Re
     Ok(done.rows_affected())
 }
 
+/// Deletes the unsent messages of decision batch `batch` about one reference id: an item of the
+/// batch was reopened before they went out, so its decision no longer stands.
+pub async fn withdraw_item(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    reference_id: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM relay_jobs WHERE decision_batch = ? AND reference_id = ? \
+         AND status = 'pending' AND attempts = 0",
+    )
+    .bind(batch)
+    .bind(reference_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// A job a worker holds until its lease ends.
 #[derive(Debug, Clone, FromRow)]
 pub struct ClaimedJob {

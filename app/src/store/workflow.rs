@@ -669,12 +669,13 @@ pub async fn reopen(
     }
 
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let before: Option<(String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT status, decision, reason FROM review_items WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((status, decision, old_reason)) = before else {
+    let before: Option<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT status, decision, reason, decision_batch FROM review_items WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, decision, old_reason, batch)) = before else {
         return Err(WorkflowError::NotFound(id));
     };
     if status != "resolved" {
@@ -698,6 +699,12 @@ pub async fn reopen(
         }
         Err(e) => return Err(e.into()),
     };
+    // A decision reopened inside its undo window has not been announced yet; it no longer
+    // stands, so its `review.resolved` messages are withdrawn as an undo would.
+    let withdrawn = match batch {
+        Some(batch) => relay_jobs::withdraw_item(&mut tx, batch, &reference_id).await?,
+        None => 0,
+    };
     let was = match (decision, old_reason) {
         (Some(d), Some(r)) => format!("{d} ({r})"),
         (Some(d), None) => d,
@@ -710,7 +717,14 @@ pub async fn reopen(
             actor: actor.name,
             kind: kind::REVIEW_REOPENED,
             reference_id: Some(&reference_id),
-            detail: format!("reopened item {id}, was {was}: {reason}"),
+            detail: if withdrawn > 0 {
+                format!(
+                    "reopened item {id}, was {was}: {reason}; its unsent decision message was \
+                     withdrawn"
+                )
+            } else {
+                format!("reopened item {id}, was {was}: {reason}")
+            },
         },
     )
     .await?;
