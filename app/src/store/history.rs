@@ -21,7 +21,8 @@ pub mod kind {
     pub const REVIEW_OVERDUE: &str = "review.overdue";
     pub const LOGIN: &str = "auth.login";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
-    /// A login refused unchecked because of too many failed logins.
+    /// A failed login used up the failures allowed for its name or address; later attempts are
+    /// refused unchecked, and not recorded one by one.
     pub const LOGIN_THROTTLED: &str = "auth.login_throttled";
     pub const LOGOUT: &str = "auth.logout";
     pub const USER_CREATED: &str = "user.created";
