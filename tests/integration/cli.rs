@@ -118,3 +118,39 @@ fn bad_user_commands_fail_with_a_reason() {
         }
     })
 }
+
+#[test]
+fn the_shell_refuses_passwords_login_would_refuse() {
+    run(async {
+        let app = TestApp::new().await;
+        assert!(
+            user(&app, &["add", "carol"], &format!("{PASSWORD}\n"))
+                .status
+                .success()
+        );
+        let too_long = format!("{}\n", "p".repeat(1025));
+        // (arguments, standard input, part of the reason)
+        let cases = [
+            (
+                vec!["add", "dave"],
+                too_long.as_str(),
+                "at most 1024 characters",
+            ),
+            (
+                vec!["passwd", "carol"],
+                too_long.as_str(),
+                "at most 1024 characters",
+            ),
+        ];
+
+        for (args, stdin, reason) in cases {
+            let output = user(&app, &args, stdin);
+
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{args:?}");
+            assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+        assert!(log_in(&app, "carol", PASSWORD).await.is_some());
+    })
+}

@@ -278,3 +278,46 @@ fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         }
     })
 }
+
+#[test]
+fn a_password_login_would_refuse_cannot_be_set_on_the_page() {
+    run(async {
+        let app = app_with_three_users().await;
+        let admin = log_in(&app, "root", PASSWORD).await.unwrap();
+        let longest = "p".repeat(1024);
+        let too_long = "p".repeat(1025);
+        // (server function, form, expected status)
+        let cases = [
+            (
+                "/api/users_add",
+                format!("name=eve&role=reviewer&password={too_long}"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/users_password",
+                format!("name=alice&password={too_long}"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/users_password",
+                format!("name=alice&password={longest}"),
+                StatusCode::OK,
+            ),
+        ];
+
+        for (path, form, expected) in cases {
+            let reply = app.send(form_post(path, &form, Some(&admin))).await;
+
+            assert_eq!(reply.status, expected, "{path}: {}", reply.body);
+            if expected == StatusCode::BAD_REQUEST {
+                assert!(
+                    reply.body.contains("at most 1024 characters"),
+                    "{path}: {}",
+                    reply.body
+                );
+            }
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 3);
+        assert!(log_in(&app, "alice", &longest).await.is_some());
+    })
+}

@@ -4,9 +4,6 @@ use crate::error::AppError;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
 
-/// Longest password accepted at login; longer ones are refused before any hashing work.
-pub const MAX_PASSWORD_CHARS: usize = 1024;
-
 /// The one answer to a failed login, whatever the cause.
 #[cfg(feature = "ssr")]
 const LOGIN_REFUSED: &str = "Unknown user or wrong password.";
@@ -91,7 +88,7 @@ async fn check_password(
     use crate::store::users;
     use secrecy::SecretString;
 
-    if password.chars().count() > MAX_PASSWORD_CHARS {
+    if password.chars().count() > pw::MAX_LENGTH {
         return Ok(None);
     }
     let record = users::by_name(&ctx.pool, name).await.map_err(internal)?;
@@ -219,11 +216,6 @@ pub async fn create_first_admin(
         }
         let name = validate_name(&name)?;
         pw::check_new(&password).map_err(AppError::Invalid)?;
-        if password.chars().count() > MAX_PASSWORD_CHARS {
-            return Err(AppError::Invalid(format!(
-                "The password may have at most {MAX_PASSWORD_CHARS} characters."
-            )));
-        }
 
         let hash = pw::hash(SecretString::from(password))
             .await

@@ -184,16 +184,10 @@ async fn apply(
 /// Checks a new password against the rules and hashes it.
 #[cfg(feature = "ssr")]
 async fn hash_new_password(password: String) -> Result<String, AppError> {
-    use crate::api::auth::MAX_PASSWORD_CHARS;
     use crate::auth::password as pw;
     use secrecy::SecretString;
 
     pw::check_new(&password).map_err(AppError::Invalid)?;
-    if password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid(format!(
-            "The password may have at most {MAX_PASSWORD_CHARS} characters."
-        )));
-    }
     pw::hash(SecretString::from(password))
         .await
         .map_err(crate::server::internal)
