@@ -30,7 +30,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
     // Read before the first await, while the request's context is current.
     let response = use_context::<leptos_axum::ResponseOptions>();
     respond(|ctx| async move {
-        let account = validate_name(&name).ok();
+        let account = login_name(&name);
         let now = now_ms();
         let admission = login_failures::admit(
             &ctx.pool,
@@ -166,7 +166,7 @@ fn throttled(
 fn anonymous_entry(kind: &str, detail: String) -> crate::store::history::NewEntry<'_> {
     crate::store::history::NewEntry {
         at: crate::store::now_ms(),
-        actor: "anonymous",
+        actor: crate::store::history::actor::ANONYMOUS,
         kind,
         reference_id: None,
         detail,
@@ -214,7 +214,7 @@ pub async fn create_first_admin(
         if !ctx.setup.accepts(&token) {
             return Err(AppError::Forbidden);
         }
-        let name = validate_name(&name)?;
+        let name = crate::auth::names::check_new(&name).map_err(AppError::Invalid)?;
         pw::check_new(&password).map_err(AppError::Invalid)?;
 
         let hash = pw::hash(SecretString::from(password))
@@ -224,7 +224,7 @@ pub async fn create_first_admin(
             name,
             password_hash: &hash,
             role: Role::Admin,
-            actor: "setup link",
+            actor: crate::store::history::actor::SETUP_LINK,
             at: now_ms(),
         };
         let id = match users::create(&ctx.pool, new_user, true).await {
@@ -242,13 +242,16 @@ pub async fn create_first_admin(
     .await
 }
 
-/// A user name: 1 to 64 characters, no surrounding space, no control characters.
-pub fn validate_name(name: &str) -> Result<&str, AppError> {
+/// The name typed at login, trimmed, if it could belong to an account: at most
+/// [`names::MAX_LENGTH`](crate::auth::names::MAX_LENGTH) characters and no control characters.
+/// Looser than the rule for new names so accounts created before that rule can still log in.
+#[cfg(feature = "ssr")]
+fn login_name(name: &str) -> Option<&str> {
+    use crate::auth::names::MAX_LENGTH;
+
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::Invalid(
-            "A user name needs 1 to 64 characters and no control characters.".into(),
-        ));
-    }
-    Ok(name)
+    let plausible = !name.is_empty()
+        && name.chars().count() <= MAX_LENGTH
+        && !name.chars().any(char::is_control);
+    plausible.then_some(name)
 }

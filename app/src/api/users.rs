@@ -41,7 +41,7 @@ pub async fn add_user(name: String, role: String, password: String) -> Result<()
 
     respond(|ctx| async move {
         let admin = ctx.require_role(Role::Admin).await?;
-        let name = crate::api::auth::validate_name(&name)?;
+        let name = crate::auth::names::check_new(&name).map_err(AppError::Invalid)?;
         let role = parse_role(&role)?;
         let hash = hash_new_password(password).await?;
 
