@@ -4,7 +4,7 @@ use crate::config::Settings;
 use anyhow::{Context, bail};
 use app::auth::password;
 use app::model::Role;
-use app::store::{now_ms, users};
+use app::store::{history, now_ms, users};
 use clap::Subcommand;
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -77,7 +77,7 @@ async fn apply(
     done: &str,
 ) -> anyhow::Result<()> {
     let pool = crate::db::open(&settings.database_url).await?;
-    if !users::change(&pool, name, change, "cli", now_ms()).await? {
+    if !users::change(&pool, name, change, history::actor::CLI, now_ms()).await? {
         bail!("there is no user named {name:?}");
     }
     println!("{done}: {name}.");
@@ -96,7 +96,7 @@ async fn list(settings: &Settings) -> anyhow::Result<()> {
 
 async fn add(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> {
     let role = parse_role(role)?;
-    let name = app::api::auth::validate_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = app::auth::names::check_new(name).map_err(anyhow::Error::msg)?;
     let secret = read_password()?;
     password::check_new(&secret).map_err(anyhow::Error::msg)?;
 
@@ -109,7 +109,7 @@ async fn add(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> 
         name,
         password_hash: &hash,
         role,
-        actor: "cli",
+        actor: history::actor::CLI,
         at: now_ms(),
     };
     users::create(&pool, new_user, false).await?;

@@ -26,7 +26,7 @@ use std::time::Instant;
 use writer::{WriteError, Writer};
 
 /// The `source` every event from this route is stored under.
-pub const SOURCE: &str = "aegis";
+pub const SOURCE: &str = app::store::history::actor::AEGIS;
 
 /// Headers kept with a dead letter; nothing else of the request is stored.
 const KEPT_HEADERS: [&str; 6] = [

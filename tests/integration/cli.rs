@@ -118,3 +118,57 @@ fn bad_user_commands_fail_with_a_reason() {
         }
     })
 }
+
+#[test]
+fn the_shell_refuses_reserved_names_and_passwords_login_would_refuse() {
+    run(async {
+        let app = TestApp::new().await;
+        assert!(
+            user(&app, &["add", "carol"], &format!("{PASSWORD}\n"))
+                .status
+                .success()
+        );
+        let too_long = format!("{}\n", "p".repeat(1025));
+        let good = format!("{PASSWORD}\n");
+        // (arguments, standard input, part of the reason)
+        let cases = [
+            (vec!["add", "relay"], good.as_str(), "reserved"),
+            (vec!["add", "Setup"], good.as_str(), ""),
+            (vec!["add", "setup link"], good.as_str(), "may contain only"),
+            (
+                vec!["add", "admin\u{200b}"],
+                good.as_str(),
+                "may contain only",
+            ),
+            (
+                vec!["add", "al\u{202e}ice"],
+                good.as_str(),
+                "may contain only",
+            ),
+            (
+                vec!["add", "dave"],
+                too_long.as_str(),
+                "at most 1024 characters",
+            ),
+            (
+                vec!["passwd", "carol"],
+                too_long.as_str(),
+                "at most 1024 characters",
+            ),
+        ];
+
+        for (args, stdin, reason) in cases {
+            let output = user(&app, &args, stdin);
+
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if reason.is_empty() {
+                assert!(output.status.success(), "{args:?}: {stderr}");
+            } else {
+                assert!(!output.status.success(), "{args:?}");
+                assert!(stderr.contains(reason), "{args:?}: {stderr}");
+            }
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+        assert!(log_in(&app, "carol", PASSWORD).await.is_some());
+    })
+}

@@ -515,3 +515,35 @@ fn pages_render_while_other_routers_are_built() {
         );
     })
 }
+
+#[test]
+fn the_setup_link_refuses_an_actor_name_and_a_password_login_would_refuse() {
+    run(async {
+        let setup = app::server::SetupGate::closed();
+        let token = setup.open();
+        let app = TestApp::with_setup(setup).await;
+        let too_long = "p".repeat(1025);
+        // (name, password, part of the reason)
+        let cases = [
+            ("setup+link", "a+long+enough+password", "may contain only"),
+            ("Moddesk", "a+long+enough+password", "reserved"),
+            ("root", too_long.as_str(), "at most 1024 characters"),
+        ];
+
+        for (name, password, reason) in cases {
+            let form = format!("token={token}&name={name}&password={password}");
+            let reply = app
+                .send(form_post("/api/create_first_admin", &form, None))
+                .await;
+
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{name}: {}",
+                reply.body
+            );
+            assert!(reply.body.contains(reason), "{name}: {}", reply.body);
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    })
+}

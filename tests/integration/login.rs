@@ -91,7 +91,8 @@ fn an_account_is_locked_after_its_failures_with_one_answer_for_known_and_unknown
         assert_eq!(
             app.count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_throttled'")
                 .await,
-            4
+            2,
+            "once for alice and once for ghost, when each reached the limit"
         );
     })
 }
@@ -294,4 +295,110 @@ async fn raw_session_cookie(app: &TestApp) -> String {
         .to_str()
         .unwrap()
         .to_owned()
+}
+
+/// One login attempt of a throttling case: the name, the password and the client address.
+type Attempt = (&'static str, &'static str, Option<&'static str>);
+
+/// A throttling case: its name, the failures allowed per account and per address, the attempts,
+/// and the details of the throttled entries they should leave.
+type ThrottleCase = (
+    &'static str,
+    u32,
+    u32,
+    Vec<Attempt>,
+    &'static [&'static str],
+);
+
+const WRONG: &str = "wrong password!";
+
+#[test]
+fn throttling_is_recorded_once_per_name_or_address_not_per_refused_attempt() {
+    let cases: [ThrottleCase; 4] = [
+        (
+            "one name",
+            3,
+            0,
+            vec![("alice", WRONG, None); 53],
+            &["too many failed logins: logins as \"alice\" refused for up to 15 minutes"],
+        ),
+        (
+            "one address",
+            0,
+            3,
+            [("bob", WRONG, Some("203.0.113.7")); 3]
+                .into_iter()
+                .chain([("carol", WRONG, Some("203.0.113.7")); 50])
+                .collect(),
+            &["too many failed logins: logins from its address refused for up to 15 minutes"],
+        ),
+        (
+            "name and address at once",
+            3,
+            3,
+            vec![("alice", WRONG, Some("203.0.113.7")); 53],
+            &[
+                "too many failed logins: logins as \"alice\" and logins from its address \
+               refused for up to 15 minutes",
+            ],
+        ),
+        (
+            "the last allowed attempt succeeds",
+            3,
+            0,
+            vec![
+                ("alice", WRONG, None),
+                ("alice", WRONG, None),
+                ("alice", PASSWORD, None),
+            ],
+            &[],
+        ),
+    ];
+
+    for (case, per_account, per_address, attempts, expected) in cases {
+        run(async {
+            let app = app_with(|c| {
+                c.login_max_failures_per_account = per_account;
+                c.login_max_failures_per_address = per_address;
+            })
+            .await;
+
+            for (name, password, from) in attempts {
+                app.send(login_request(name, password, from)).await;
+            }
+
+            let details = app
+                .text(
+                    "SELECT COALESCE(group_concat(detail, ' | '), '') FROM \
+                     (SELECT detail FROM history WHERE kind = 'auth.login_throttled' ORDER BY id)",
+                )
+                .await;
+            assert_eq!(details, expected.join(" | "), "{case}");
+            let failed = app
+                .count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_failed'")
+                .await;
+            assert!(failed <= 3, "{case}: {failed} failed logins recorded");
+        })
+    }
+}
+
+#[test]
+fn a_burst_of_parallel_guesses_records_the_throttling_once() {
+    run(async {
+        let app = app_with(|c| c.login_max_failures_per_account = 3).await;
+
+        let attempts = (0..40).map(|_| app.send(login_request("alice", WRONG, None)));
+        futures::future::join_all(attempts).await;
+
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_throttled'")
+                .await,
+            1
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM history WHERE kind = 'auth.login_failed'")
+                .await,
+            3
+        );
+    })
 }

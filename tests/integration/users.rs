@@ -278,3 +278,94 @@ fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         }
     })
 }
+
+#[test]
+fn names_that_pass_for_moddesk_or_hide_characters_are_refused_with_a_reason() {
+    run(async {
+        let app = app_with_three_users().await;
+        let admin = log_in(&app, "root", PASSWORD).await.unwrap();
+        let long = "n".repeat(65);
+        // (name as sent in the form, part of the reason)
+        let cases = [
+            ("aegis", "reserved"),
+            ("Anonymous", "reserved"),
+            ("CLI", "reserved"),
+            ("config", "reserved"),
+            ("relay", "reserved"),
+            ("moddesk", "reserved"),
+            ("setup+link", "may contain only"),
+            ("admin%E2%80%8B", "may contain only"),
+            ("%E2%80%AEnimda", "may contain only"),
+            ("%D1%81li", "may contain only"),
+            ("-rf", "must start with a letter or a digit"),
+            (long.as_str(), "1 to 64 characters"),
+        ];
+
+        for (name, reason) in cases {
+            let form = format!("name={name}&role=reviewer&password=a+long+enough+password");
+            let reply = app
+                .send(form_post("/api/users_add", &form, Some(&admin)))
+                .await;
+
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{name}: {}",
+                reply.body
+            );
+            assert!(reply.body.contains(reason), "{name}: {}", reply.body);
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 3);
+        let added = app
+            .send(form_post(
+                "/api/users_add",
+                "name=j.doe-2%40team_a&role=reviewer&password=a+long+enough+password",
+                Some(&admin),
+            ))
+            .await;
+        assert!(ok(added.status), "{}", added.body);
+    })
+}
+
+#[test]
+fn a_password_login_would_refuse_cannot_be_set_on_the_page() {
+    run(async {
+        let app = app_with_three_users().await;
+        let admin = log_in(&app, "root", PASSWORD).await.unwrap();
+        let longest = "p".repeat(1024);
+        let too_long = "p".repeat(1025);
+        // (server function, form, expected status)
+        let cases = [
+            (
+                "/api/users_add",
+                format!("name=eve&role=reviewer&password={too_long}"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/users_password",
+                format!("name=alice&password={too_long}"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/users_password",
+                format!("name=alice&password={longest}"),
+                StatusCode::OK,
+            ),
+        ];
+
+        for (path, form, expected) in cases {
+            let reply = app.send(form_post(path, &form, Some(&admin))).await;
+
+            assert_eq!(reply.status, expected, "{path}: {}", reply.body);
+            if expected == StatusCode::BAD_REQUEST {
+                assert!(
+                    reply.body.contains("at most 1024 characters"),
+                    "{path}: {}",
+                    reply.body
+                );
+            }
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 3);
+        assert!(log_in(&app, "alice", &longest).await.is_some());
+    })
+}

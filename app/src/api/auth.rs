@@ -4,9 +4,6 @@ use crate::error::AppError;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
 
-/// Longest password accepted at login; longer ones are refused before any hashing work.
-pub const MAX_PASSWORD_CHARS: usize = 1024;
-
 /// The one answer to a failed login, whatever the cause.
 #[cfg(feature = "ssr")]
 const LOGIN_REFUSED: &str = "Unknown user or wrong password.";
@@ -20,7 +17,9 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 }
 
 /// Logs in and sends the browser to the queue. Unknown name and wrong password give the same
-/// answer; so does a throttled attempt (429), whether or not the account exists.
+/// answer; so does a throttled attempt (429), whether or not the account exists. Every failed
+/// attempt is in the history; refused ones are not, or a flood of cheap refused requests would
+/// flood it too. The failure that reaches a limit records that throttling began instead.
 #[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<(), AppError> {
     use crate::auth::session as sess;
@@ -31,7 +30,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
     // Read before the first await, while the request's context is current.
     let response = use_context::<leptos_axum::ResponseOptions>();
     respond(|ctx| async move {
-        let account = validate_name(&name).ok();
+        let account = login_name(&name);
         let now = now_ms();
         let admission = login_failures::admit(
             &ctx.pool,
@@ -42,10 +41,10 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
         )
         .await
         .map_err(internal)?;
-        let reservation = match admission {
-            Admission::Admitted { id } => id,
+        let (reservation, uses_up) = match admission {
+            Admission::Admitted { id, uses_up } => (id, uses_up),
             Admission::Refused { retry_at } => {
-                return Err(throttled(&ctx, account, retry_at - now, response).await);
+                return Err(throttled(account, retry_at - now, response));
             }
         };
 
@@ -54,12 +53,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
             None => None,
         };
         let Some((user, epoch)) = user else {
-            let detail = match account {
-                Some(name) => format!("failed login as {name:?}"),
-                None => "failed login with an invalid user name".to_owned(),
-            };
-            let entry = anonymous_entry(history::kind::LOGIN_FAILED, detail);
-            history::record(&ctx.pool, entry).await.map_err(internal)?;
+            record_failure(&ctx, account, uses_up).await?;
             return Err(AppError::Invalid(LOGIN_REFUSED.into()));
         };
 
@@ -94,7 +88,7 @@ async fn check_password(
     use crate::store::users;
     use secrecy::SecretString;
 
-    if password.chars().count() > MAX_PASSWORD_CHARS {
+    if password.chars().count() > pw::MAX_LENGTH {
         return Ok(None);
     }
     let record = users::by_name(&ctx.pool, name).await.map_err(internal)?;
@@ -105,18 +99,53 @@ async fn check_password(
         .and_then(|r| Some((r.to_current()?, r.session_epoch))))
 }
 
-/// Records a throttled attempt and builds its 429, with `Retry-After`. The password was not
-/// checked, and the answer is the same whether or not the account exists.
+/// Records a failed login and, when it used up the failures allowed for its name or address, that
+/// further logins are refused for up to the window. `account` is at most a user name long, so
+/// one request cannot write a large entry.
 #[cfg(feature = "ssr")]
-async fn throttled(
+async fn record_failure(
     ctx: &crate::server::Ctx,
+    account: Option<&str>,
+    uses_up: crate::store::login_failures::UsesUp,
+) -> Result<(), AppError> {
+    use crate::server::internal;
+    use crate::store::history;
+
+    let detail = match account {
+        Some(name) => format!("failed login as {name:?}"),
+        None => "failed login with an invalid user name".to_owned(),
+    };
+    let entry = anonymous_entry(history::kind::LOGIN_FAILED, detail);
+    history::record(&ctx.pool, entry).await.map_err(internal)?;
+
+    let minutes = (ctx.auth.throttle.window_ms + 59_999) / 60_000;
+    let mut limits = Vec::new();
+    if let (true, Some(name)) = (uses_up.account, account) {
+        limits.push(format!("logins as {name:?}"));
+    }
+    if uses_up.address {
+        limits.push("logins from its address".to_owned());
+    }
+    if limits.is_empty() {
+        return Ok(());
+    }
+    let detail = format!(
+        "too many failed logins: {} refused for up to {minutes} minutes",
+        limits.join(" and ")
+    );
+    let entry = anonymous_entry(history::kind::LOGIN_THROTTLED, detail);
+    history::record(&ctx.pool, entry).await.map_err(internal)
+}
+
+/// Builds the 429 for a throttled attempt, with `Retry-After`. The password was not checked,
+/// and the answer is the same whether or not the account exists. Nothing goes into the history:
+/// the failure that reached the limit already recorded the throttling.
+#[cfg(feature = "ssr")]
+fn throttled(
     account: Option<&str>,
     wait_ms: i64,
     response: Option<leptos_axum::ResponseOptions>,
 ) -> AppError {
-    use crate::server::internal;
-    use crate::store::history;
-
     let wait_secs = u64::try_from(wait_ms)
         .unwrap_or(0)
         .max(1_000)
@@ -124,14 +153,6 @@ async fn throttled(
     let minutes = wait_secs.div_ceil(60);
     if let (Some(response), Ok(value)) = (response, wait_secs.to_string().parse()) {
         response.insert_header(axum::http::header::RETRY_AFTER, value);
-    }
-    let detail = match account {
-        Some(name) => format!("login as {name:?} refused: too many failed logins"),
-        None => "login with an invalid user name refused: too many failed logins".to_owned(),
-    };
-    let entry = anonymous_entry(history::kind::LOGIN_THROTTLED, detail);
-    if let Err(error) = history::record(&ctx.pool, entry).await {
-        return internal(error);
     }
     tracing::warn!(account = account.unwrap_or_default(), "login throttled");
     let unit = if minutes == 1 { "minute" } else { "minutes" };
@@ -145,7 +166,7 @@ async fn throttled(
 fn anonymous_entry(kind: &str, detail: String) -> crate::store::history::NewEntry<'_> {
     crate::store::history::NewEntry {
         at: crate::store::now_ms(),
-        actor: "anonymous",
+        actor: crate::store::history::actor::ANONYMOUS,
         kind,
         reference_id: None,
         detail,
@@ -193,13 +214,8 @@ pub async fn create_first_admin(
         if !ctx.setup.accepts(&token) {
             return Err(AppError::Forbidden);
         }
-        let name = validate_name(&name)?;
+        let name = crate::auth::names::check_new(&name).map_err(AppError::Invalid)?;
         pw::check_new(&password).map_err(AppError::Invalid)?;
-        if password.chars().count() > MAX_PASSWORD_CHARS {
-            return Err(AppError::Invalid(format!(
-                "The password may have at most {MAX_PASSWORD_CHARS} characters."
-            )));
-        }
 
         let hash = pw::hash(SecretString::from(password))
             .await
@@ -208,7 +224,7 @@ pub async fn create_first_admin(
             name,
             password_hash: &hash,
             role: Role::Admin,
-            actor: "setup link",
+            actor: crate::store::history::actor::SETUP_LINK,
             at: now_ms(),
         };
         let id = match users::create(&ctx.pool, new_user, true).await {
@@ -226,13 +242,16 @@ pub async fn create_first_admin(
     .await
 }
 
-/// A user name: 1 to 64 characters, no surrounding space, no control characters.
-pub fn validate_name(name: &str) -> Result<&str, AppError> {
+/// The name typed at login, trimmed, if it could belong to an account: at most
+/// [`names::MAX_LENGTH`](crate::auth::names::MAX_LENGTH) characters and no control characters.
+/// Looser than the rule for new names so accounts created before that rule can still log in.
+#[cfg(feature = "ssr")]
+fn login_name(name: &str) -> Option<&str> {
+    use crate::auth::names::MAX_LENGTH;
+
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::Invalid(
-            "A user name needs 1 to 64 characters and no control characters.".into(),
-        ));
-    }
-    Ok(name)
+    let plausible = !name.is_empty()
+        && name.chars().count() <= MAX_LENGTH
+        && !name.chars().any(char::is_control);
+    plausible.then_some(name)
 }

@@ -41,7 +41,7 @@ pub async fn add_user(name: String, role: String, password: String) -> Result<()
 
     respond(|ctx| async move {
         let admin = ctx.require_role(Role::Admin).await?;
-        let name = crate::api::auth::validate_name(&name)?;
+        let name = crate::auth::names::check_new(&name).map_err(AppError::Invalid)?;
         let role = parse_role(&role)?;
         let hash = hash_new_password(password).await?;
 
@@ -184,16 +184,10 @@ async fn apply(
 /// Checks a new password against the rules and hashes it.
 #[cfg(feature = "ssr")]
 async fn hash_new_password(password: String) -> Result<String, AppError> {
-    use crate::api::auth::MAX_PASSWORD_CHARS;
     use crate::auth::password as pw;
     use secrecy::SecretString;
 
     pw::check_new(&password).map_err(AppError::Invalid)?;
-    if password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid(format!(
-            "The password may have at most {MAX_PASSWORD_CHARS} characters."
-        )));
-    }
     pw::hash(SecretString::from(password))
         .await
         .map_err(crate::server::internal)

@@ -1,5 +1,6 @@
 //! Authentication: password hashing, the login session and the rules that bound both.
 
+pub mod names;
 pub mod password;
 pub mod session;
 

@@ -9,6 +9,10 @@ use std::sync::LazyLock;
 /// Shortest password accepted for a new account.
 pub const MIN_LENGTH: usize = 12;
 
+/// Longest password, in characters. Login refuses longer ones before any hashing work, so a
+/// longer password could never be used; it is refused wherever a password is set.
+pub const MAX_LENGTH: usize = 1024;
+
 /// A real hash of a random password, verified against when the user does not exist, so both
 /// paths take the same time and unknown names cannot be told apart.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -25,11 +29,18 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Why a new password was refused.
+/// Why a new password was refused: the one length rule for the setup link, the Users page and
+/// `moddesk user`.
 pub fn check_new(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_LENGTH {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
         return Err(format!(
             "The password needs at least {MIN_LENGTH} characters."
+        ));
+    }
+    if length > MAX_LENGTH {
+        return Err(format!(
+            "The password may have at most {MAX_LENGTH} characters; login refuses longer ones."
         ));
     }
     Ok(())
@@ -95,5 +106,7 @@ mod tests {
     fn short_passwords_are_refused() {
         assert!(check_new("short").is_err());
         assert!(check_new("twelve chars").is_ok());
+        assert!(check_new(&"x".repeat(MAX_LENGTH)).is_ok());
+        assert!(check_new(&"x".repeat(MAX_LENGTH + 1)).is_err());
     }
 }

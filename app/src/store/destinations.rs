@@ -8,7 +8,7 @@ use sqlx::{FromRow, SqlitePool};
 use std::collections::BTreeMap;
 
 /// Who the destination entries are by.
-const ACTOR: &str = "config";
+const ACTOR: &str = history::actor::CONFIG;
 
 /// A destination as configured, without its secrets.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]

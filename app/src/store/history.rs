@@ -6,6 +6,28 @@ use crate::store::chain::{self, Link};
 use crate::store::{day_range, format_time_ms};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+/// The actors moddesk itself writes into the history, besides user names. No user may be named
+/// like one of them (compared without case), so an entry cannot pass for another actor's.
+pub mod actor {
+    /// A login attempt, before anyone is known.
+    pub const ANONYMOUS: &str = "anonymous";
+    /// The first admin, created through the setup link.
+    pub const SETUP_LINK: &str = "setup link";
+    /// The `moddesk user` command.
+    pub const CLI: &str = "cli";
+    /// The configured relay destinations, recorded at start.
+    pub const CONFIG: &str = "config";
+    /// The relay's delivery attempts.
+    pub const RELAY: &str = "relay";
+    /// Overdue alerts.
+    pub const MODDESK: &str = "moddesk";
+    /// Events from the upstream webhook.
+    pub const AEGIS: &str = "aegis";
+
+    /// Every actor above.
+    pub const ALL: [&str; 7] = [ANONYMOUS, SETUP_LINK, CLI, CONFIG, RELAY, MODDESK, AEGIS];
+}
+
 /// Kinds of history entries.
 pub mod kind {
     pub const EVENT_RECEIVED: &str = "event.received";
@@ -21,7 +43,8 @@ pub mod kind {
     pub const REVIEW_OVERDUE: &str = "review.overdue";
     pub const LOGIN: &str = "auth.login";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
-    /// A login refused unchecked because of too many failed logins.
+    /// A failed login used up the failures allowed for its name or address; later attempts are
+    /// refused unchecked, and not recorded one by one.
     pub const LOGIN_THROTTLED: &str = "auth.login_throttled";
     pub const LOGOUT: &str = "auth.logout";
     pub const USER_CREATED: &str = "user.created";

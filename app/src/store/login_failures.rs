@@ -17,10 +17,20 @@ pub struct Limits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     /// The attempt may go ahead; it is counted as a failure (row `id`) until [`succeeded`] says
-    /// otherwise, so parallel attempts cannot all slip under the limit.
-    Admitted { id: i64 },
+    /// otherwise, so parallel attempts cannot all slip under the limit. `uses_up` says whether
+    /// this attempt, if it fails, is the one that brings its account or address to the limit.
+    Admitted { id: i64, uses_up: UsesUp },
     /// Too many failures; the next attempt is admitted at `retry_at` (Unix ms) at the earliest.
     Refused { retry_at: i64 },
+}
+
+/// Which limits an admitted attempt uses up if it fails. Exactly one attempt per key reaches the
+/// limit each time the key comes back under it, so throttling is recorded once, not once per
+/// refused request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsesUp {
+    pub account: bool,
+    pub address: bool,
 }
 
 /// Reserves an attempt for `account` from `address` at time `now`, unless either has used up its
@@ -39,13 +49,19 @@ pub async fn admit(
         .execute(pool)
         .await?;
 
-    let id: Option<i64> = sqlx::query_scalar(
+    // The counts in RETURNING include the new row and are taken by the same statement, so two
+    // attempts cannot both see themselves as the one that reaches the limit.
+    let admitted: Option<(i64, bool, bool)> = sqlx::query_as(
         "INSERT INTO login_failures (account, address, at) SELECT ?1, ?2, ?3 \
          WHERE (?4 = 0 OR ?1 IS NULL \
                 OR (SELECT COUNT(*) FROM login_failures WHERE account = ?1 AND at > ?5) < ?4) \
            AND (?6 = 0 OR ?2 IS NULL \
                 OR (SELECT COUNT(*) FROM login_failures WHERE address = ?2 AND at > ?5) < ?6) \
-         RETURNING id",
+         RETURNING id, \
+           ?4 > 0 AND ?1 IS NOT NULL \
+             AND (SELECT COUNT(*) FROM login_failures WHERE account = ?1 AND at > ?5) = ?4, \
+           ?6 > 0 AND ?2 IS NOT NULL \
+             AND (SELECT COUNT(*) FROM login_failures WHERE address = ?2 AND at > ?5) = ?6",
     )
     .bind(account)
     .bind(address)
@@ -55,8 +71,9 @@ pub async fn admit(
     .bind(limits.per_address)
     .fetch_optional(pool)
     .await?;
-    if let Some(id) = id {
-        return Ok(Admission::Admitted { id });
+    if let Some((id, account, address)) = admitted {
+        let uses_up = UsesUp { account, address };
+        return Ok(Admission::Admitted { id, uses_up });
     }
 
     let by_account = free_again_at(pool, "account", account, limits.per_account, since);

@@ -10,7 +10,7 @@ use crate::store::{format_duration_ms, format_time_ms, relay_jobs};
 use sqlx::{FromRow, SqlitePool};
 
 /// Who the history names for alerts.
-pub const ACTOR: &str = "moddesk";
+pub const ACTOR: &str = history::actor::MODDESK;
 
 /// What one check did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -279,7 +279,7 @@ pub async fn finish_attempt(
         &mut tx,
         NewEntry {
             at: now,
-            actor: "relay",
+            actor: history::actor::RELAY,
             kind: history_kind,
             reference_id: job.reference_id.as_deref(),
             detail: format!(
