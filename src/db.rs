@@ -48,6 +48,23 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// Opens the database at `url` like [`open`], but only when it exists: a command that changes or
+/// lists users must not start a new, empty database because it ran from another folder (a
+/// relative `database_url` is relative to the folder moddesk runs in).
+pub async fn open_existing(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("database_url {url:?} is not a SQLite URL"))?;
+    let path = Path::new(options.get_filename());
+    if !path.exists() {
+        anyhow::bail!(
+            "there is no database at {} (from database_url {url:?}); a relative path is read from \
+             the folder moddesk runs in, so run it from there or give an absolute path",
+            path.display()
+        );
+    }
+    open(url).await
+}
+
 /// Opens the existing database at `url` read-only, as it is: no migrations, no sealing. For
 /// checking a database (or a copy of one) without changing it.
 pub async fn open_read_only(url: &str) -> anyhow::Result<SqlitePool> {

@@ -76,7 +76,7 @@ async fn apply(
     change: users::Change<'_>,
     done: &str,
 ) -> anyhow::Result<()> {
-    let pool = crate::db::open(&settings.database_url).await?;
+    let pool = crate::db::open_existing(&settings.database_url).await?;
     if !users::change(&pool, name, change, history::actor::CLI, now_ms()).await? {
         bail!("there is no user named {name:?}");
     }
@@ -85,7 +85,7 @@ async fn apply(
 }
 
 async fn list(settings: &Settings) -> anyhow::Result<()> {
-    let pool = crate::db::open(&settings.database_url).await?;
+    let pool = crate::db::open_existing(&settings.database_url).await?;
     for user in users::list(&pool).await? {
         let state = if user.disabled { "disabled" } else { "active" };
         let created = app::store::format_time_ms(user.created_at);

@@ -172,3 +172,33 @@ fn the_shell_refuses_reserved_names_and_passwords_login_would_refuse() {
         assert!(log_in(&app, "carol", PASSWORD).await.is_some());
     })
 }
+
+#[test]
+fn commands_other_than_add_never_start_a_new_database() {
+    let folder = tempfile::tempdir().unwrap();
+    let missing = folder.path().join("elsewhere.db");
+    for args in [
+        vec!["user", "list"],
+        vec!["user", "disable", "alice"],
+        vec!["audit", "verify"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_moddesk"))
+            .args(&args)
+            .env(
+                "MODDESK_DATABASE_URL",
+                format!("sqlite://{}", missing.display()),
+            )
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("database"),
+            "{args:?} names the database: {stderr}"
+        );
+        assert!(!missing.exists(), "{args:?} created a database");
+    }
+}

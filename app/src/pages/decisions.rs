@@ -168,10 +168,10 @@ fn DecisionsTable(rows: Vec<DecisionRow>) -> impl IntoView {
                     .map(|row| {
                         view! {
                             <tr>
-                                <td><a href=format!("/items/{}", row.item_id)>{row.reference_id}</a></td>
+                                <td class="ref"><a href=format!("/items/{}", row.item_id)>{row.reference_id}</a></td>
                                 <td><span class=format!("decision {}", row.decision.as_str())>{row.decision.as_str()}</span></td>
-                                <td>{row.reason}</td>
-                                <td class="note">{row.note}</td>
+                                <td class="text">{row.reason}</td>
+                                <td class="note text">{row.note}</td>
                                 <td>{row.reviewer}</td>
                                 <td class="when">{row.decided_at}</td>
                                 <td class="num">{row.time_to_decision}</td>

@@ -72,7 +72,7 @@ fn Destinations(destinations: Vec<DestinationView>, test: ServerAction<SendTest>
                             <tr>
                                 <td>{d.name.clone()}</td>
                                 <td>{d.kind}</td>
-                                <td>{d.routing}</td>
+                                <td class="text">{d.routing}</td>
                                 <td>{d.pending}</td>
                                 <td>{d.delivered}</td>
                                 <td class=dead_class>{d.dead}</td>
@@ -129,10 +129,10 @@ fn Jobs(jobs: Vec<DeliveryJobRow>, retry: ServerAction<RetryJob>) -> impl IntoVi
                                 <td>{job.id}</td>
                                 <td>{job.destination}</td>
                                 <td>{job.topic}</td>
-                                <td>{job.reference_id.unwrap_or_default()}</td>
+                                <td class="ref">{job.reference_id.unwrap_or_default()}</td>
                                 <td class=format!("status {}", job.status)>{job.status.clone()}</td>
                                 <td>{job.attempts}</td>
-                                <td>{last}</td>
+                                <td class="text">{last}</td>
                                 <td>{job.next_attempt.unwrap_or_default()}</td>
                                 <td>
                                     {dead.then(|| view! {

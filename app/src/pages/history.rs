@@ -184,8 +184,8 @@ fn Entry(row: HistoryRow) -> impl IntoView {
             <td class="when">{row.at}</td>
             <td class="nowrap">{row.actor}</td>
             <td class="nowrap"><code>{row.kind}</code></td>
-            <td>{row.reference_id.unwrap_or_default()}</td>
-            <td>{row.detail}</td>
+            <td class="ref">{row.reference_id.unwrap_or_default()}</td>
+            <td class="text">{row.detail}</td>
         </tr>
     }
 }

@@ -320,7 +320,7 @@ fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
                                 <td class="when">{e.at}</td>
                                 <td>{e.actor}</td>
                                 <td><code>{e.kind}</code></td>
-                                <td>{e.detail}</td>
+                                <td class="text">{e.detail}</td>
                             </tr>
                         })
                         .collect_view()}

@@ -392,7 +392,7 @@ fn QueueLine(
                     on:change=move |_| toggle(selected, key)
                 />
             </td>
-            <td>
+            <td class="ref">
                 <a href=format!("/items/{}", row.id)>{row.reference_id.clone()}</a>
                 {row.escalated_by.clone().map(|by| view! { <span class="tag">{format!("escalated by {by}")}</span> })}
             </td>
