@@ -645,6 +645,15 @@ pub async fn undo(
     Ok(restored.into_iter().map(|(_, r)| r).collect())
 }
 
+/// What reopening reads of an item first.
+#[derive(sqlx::FromRow)]
+struct Decided {
+    status: String,
+    decision: Option<String>,
+    reason: Option<String>,
+    decision_batch: Option<i64>,
+}
+
 /// Longest reopening reason accepted.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -669,13 +678,19 @@ pub async fn reopen(
     }
 
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let before: Option<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    let before: Option<Decided> = sqlx::query_as(
         "SELECT status, decision, reason, decision_batch FROM review_items WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((status, decision, old_reason, batch)) = before else {
+    let Some(Decided {
+        status,
+        decision,
+        reason: old_reason,
+        decision_batch: batch,
+    }) = before
+    else {
         return Err(WorkflowError::NotFound(id));
     };
     if status != "resolved" {
