@@ -187,6 +187,7 @@ impl Settings {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
             }
+            check_syntax(file)?;
             figment = figment.merge(Toml::file(file));
         }
         let raw: RawConfig = figment
@@ -195,6 +196,25 @@ impl Settings {
             .context("invalid configuration")?;
         raw.validate()
     }
+}
+
+/// Refuses a config file that is not valid TOML, naming the line and column but not quoting the
+/// line: it may hold a secret (a webhook secret, a destination URL) with a quote missing.
+fn check_syntax(file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the config file {}", file.display()))?;
+    if let Err(error) = toml::from_str::<toml::Table>(&text) {
+        let at = error.span().map_or(0, |span| span.start);
+        let before = &text[..at.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        bail!(
+            "config file {}: line {line}, column {column}: {}",
+            file.display(),
+            error.message().trim_end()
+        );
+    }
+    Ok(())
 }
 
 impl Settings {
@@ -417,6 +437,22 @@ mod tests {
 
     fn raw() -> RawConfig {
         RawConfig::default()
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_place_without_quoting_the_line() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("moddesk.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:3000\"\nwebhook_secret = \"whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0\n",
+        )
+        .unwrap();
+
+        let message = format!("{:#}", Settings::load(Some(&file)).unwrap_err());
+
+        assert!(message.contains("line 2"), "{message}");
+        assert!(!message.contains("whsec_"), "{message}");
     }
 
     #[test]
