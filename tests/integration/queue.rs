@@ -511,21 +511,27 @@ fn managers_reopen_with_a_reason_unless_newer_work_is_open() {
     })
 }
 
+/// An app with one `http` destination for `review.resolved` (never reached: the tests look at
+/// the queued jobs).
+async fn relaying_decisions() -> TestApp {
+    TestApp::with_config(|c| {
+        c.destination = vec![moddesk::relay::destination::RawDestination {
+            name: "product".into(),
+            kind: "http".into(),
+            url: "http://127.0.0.1:9/hook".into(),
+            secret: Some("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
+            events: vec!["review.resolved".into()],
+            categories: vec![],
+            min_score: None,
+        }];
+    })
+    .await
+}
+
 #[test]
 fn decisions_are_relayed_only_after_the_undo_window_and_undo_withdraws_them() {
     run(async {
-        let app = TestApp::with_config(|c| {
-            c.destination = vec![moddesk::relay::destination::RawDestination {
-                name: "product".into(),
-                kind: "http".into(),
-                url: "http://127.0.0.1:9/hook".into(),
-                secret: Some("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
-                events: vec!["review.resolved".into()],
-                categories: vec![],
-                min_score: None,
-            }];
-        })
-        .await;
+        let app = relaying_decisions().await;
         review(&app, "e1", "post-1", 0.7, "spam", 1).await;
         let alice = person(&app, "alice", Role::Reviewer).await;
         let who = actor(alice, "alice", Role::Reviewer);
@@ -566,18 +572,7 @@ fn decisions_are_relayed_only_after_the_undo_window_and_undo_withdraws_them() {
 #[test]
 fn reopening_inside_the_undo_window_withdraws_only_that_items_message() {
     run(async {
-        let app = TestApp::with_config(|c| {
-            c.destination = vec![moddesk::relay::destination::RawDestination {
-                name: "product".into(),
-                kind: "http".into(),
-                url: "http://127.0.0.1:9/hook".into(),
-                secret: Some("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
-                events: vec!["review.resolved".into()],
-                categories: vec![],
-                min_score: None,
-            }];
-        })
-        .await;
+        let app = relaying_decisions().await;
         review(&app, "e1", "post-1", 0.7, "spam", 1).await;
         review(&app, "e2", "post-2", 0.7, "spam", 1).await;
         let alice = person(&app, "alice", Role::Reviewer).await;
