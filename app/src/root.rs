@@ -41,6 +41,18 @@ pub struct AuthActions {
     pub setup: ServerAction<CreateFirstAdmin>,
 }
 
+impl AuthActions {
+    /// Changes with every login, logout and first-admin setup: the source of resources that
+    /// depend on who is logged in.
+    pub fn versions(self) -> (usize, usize, usize) {
+        (
+            self.login.version().get(),
+            self.logout.version().get(),
+            self.setup.version().get(),
+        )
+    }
+}
+
 /// The logged-in user as every page sees it.
 pub type UserResource = Resource<Result<Option<crate::model::CurrentUser>, crate::error::AppError>>;
 
@@ -53,16 +65,7 @@ pub fn App() -> impl IntoView {
         logout: ServerAction::new(),
         setup: ServerAction::new(),
     };
-    let user: UserResource = Resource::new(
-        move || {
-            (
-                actions.login.version().get(),
-                actions.logout.version().get(),
-                actions.setup.version().get(),
-            )
-        },
-        |_| get_current_user(),
-    );
+    let user: UserResource = Resource::new(move || actions.versions(), |_| get_current_user());
     provide_context(actions);
     provide_context(user);
 

@@ -38,14 +38,12 @@ pub async fn exporter(
     }
 }
 
-/// The answer for an export that cannot start: refusals are logged as warnings with their
-/// reason, faults as errors (their cause was logged where it happened).
+/// The answer for an export that cannot start. Refusals are logged as warnings with their
+/// reason; a fault's cause was logged as an error where it happened.
 pub fn refuse(error: AppError, export: &'static str) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if status.is_client_error() {
         tracing::warn!(export, %status, reason = %error, "export refused");
-    } else {
-        tracing::error!(export, %status, "export failed");
     }
     (status, error.to_string()).into_response()
 }

@@ -91,13 +91,7 @@ pub type FirstCount = Resource<Option<i64>>;
 /// Creates the [`FirstCount`] of the page frame; it is fetched again whenever `user` is.
 pub fn first_count(user: UserResource, actions: AuthActions) -> FirstCount {
     Resource::new(
-        move || {
-            (
-                actions.login.version().get(),
-                actions.logout.version().get(),
-                actions.setup.version().get(),
-            )
-        },
+        move || actions.versions(),
         move |_| async move {
             match user.await {
                 Ok(Some(_)) => open_count().await.ok(),
