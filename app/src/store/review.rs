@@ -9,22 +9,55 @@ use crate::store::format_time_ms;
 use crate::workflow::Workflow;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 
-/// Opens a review item for a reference id, or points the open one at this event when the event
-/// is at least as new (by the upstream's `created_at`) as the one it holds; an older event never
-/// replaces a newer one, and never reopens content already decided on an event at least as new.
-/// A newer event raises the item's version (a decision on the old view is refused) and can only
-/// bring the due time forward. Parameters: reference_id, event row id, now, score, due_at.
-pub const OPEN_OR_REFRESH_SQL: &str = "INSERT INTO review_items \
-        (reference_id, event_id, status, opened_at, score, due_at) \
-     SELECT ?1, ?2, 'open', ?3, ?4, ?5 WHERE NOT EXISTS ( \
+/// What the ingest writer needs to know before it opens or refreshes the review item of a
+/// reference id: the open item's id and the `created_at` of the event it holds, and whether
+/// content was already decided on an event at least as new as the incoming one. Parameters:
+/// reference_id, the incoming event's `created_at`.
+///
+/// Opening and refreshing are single-row statements chosen in Rust from this answer. One
+/// `INSERT ... SELECT ... ON CONFLICT` did the same in SQL, but SQLite gives such a statement a
+/// statement journal, copying every page it touches (the item and each of its indexes) once more.
+pub const OPEN_ITEM_SQL: &str = "SELECT o.id, oe.created_at, EXISTS ( \
         SELECT 1 FROM review_items d JOIN events de ON de.id = d.event_id \
-        WHERE d.reference_id = ?1 AND d.status = 'resolved' \
-        AND de.created_at >= (SELECT created_at FROM events WHERE id = ?2)) \
-     ON CONFLICT (reference_id) WHERE status = 'open' DO UPDATE SET event_id = excluded.event_id, \
-        score = excluded.score, due_at = MIN(review_items.due_at, excluded.due_at), \
-        version = review_items.version + 1 \
-     WHERE (SELECT created_at FROM events WHERE id = excluded.event_id) \
-        >= (SELECT created_at FROM events WHERE id = review_items.event_id)";
+        WHERE d.reference_id = ?1 AND d.status = 'resolved' AND de.created_at >= ?2) \
+     FROM (SELECT 1) LEFT JOIN review_items o ON o.reference_id = ?1 AND o.status = 'open' \
+     LEFT JOIN events oe ON oe.id = o.event_id";
+
+/// Opens a review item. Parameters: reference_id, event row id, now, score, due_at.
+pub const OPEN_SQL: &str = "INSERT INTO review_items \
+     (reference_id, event_id, status, opened_at, score, due_at) VALUES (?, ?, 'open', ?, ?, ?)";
+
+/// Points an open item at a newer event: raises its version (a decision on the old view is
+/// refused) and can only bring the due time forward. Parameters: event row id, score, due_at,
+/// item id.
+pub const REFRESH_SQL: &str = "UPDATE review_items SET event_id = ?1, score = ?2, \
+     due_at = MIN(due_at, ?3), version = version + 1 WHERE id = ?4 AND status = 'open'";
+
+/// How an incoming review event changes the queue, from the answer to [`OPEN_ITEM_SQL`]: an
+/// older event (by the upstream's `created_at`) never replaces a newer one, and never reopens
+/// content already decided on an event at least as new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemChange {
+    /// No open item and nothing decided on a newer event: open one.
+    Open,
+    /// The open item with this id holds an older (or equally old) event: point it at this one.
+    Refresh(i64),
+    /// The event is older than what the queue already reflects: recorded, nothing changes.
+    Keep,
+}
+
+impl ItemChange {
+    /// `open` is the open item's id with its event's `created_at`; `decided_newer` whether a
+    /// resolved item holds an event at least as new as this one, created at `created_at`.
+    pub fn for_event(created_at: i64, open: Option<(i64, i64)>, decided_newer: bool) -> Self {
+        match open {
+            _ if decided_newer => ItemChange::Keep,
+            Some((id, held)) if created_at >= held => ItemChange::Refresh(id),
+            Some(_) => ItemChange::Keep,
+            None => ItemChange::Open,
+        }
+    }
+}
 
 /// Rows on one queue page.
 pub const QUEUE_PAGE_ROWS: i64 = 50;
@@ -519,4 +552,41 @@ pub async fn content(
 /// The categories column as stored (JSON); an unreadable value reads as none.
 pub fn parse_categories(json: &str) -> Vec<CategoryScore> {
     serde_json::from_str(json).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ItemChange;
+
+    #[test]
+    fn a_review_event_opens_an_item_when_none_is_open_and_nothing_newer_was_decided() {
+        assert_eq!(ItemChange::for_event(100, None, false), ItemChange::Open);
+    }
+
+    #[test]
+    fn an_event_at_least_as_new_refreshes_the_open_item() {
+        assert_eq!(
+            ItemChange::for_event(100, Some((7, 90)), false),
+            ItemChange::Refresh(7)
+        );
+        assert_eq!(
+            ItemChange::for_event(100, Some((7, 100)), false),
+            ItemChange::Refresh(7)
+        );
+    }
+
+    #[test]
+    fn an_older_event_changes_nothing() {
+        assert_eq!(
+            ItemChange::for_event(80, Some((7, 90)), false),
+            ItemChange::Keep
+        );
+        // Content decided on an event at least as new is not reopened, nor is an open item
+        // refreshed past that decision.
+        assert_eq!(ItemChange::for_event(80, None, true), ItemChange::Keep);
+        assert_eq!(
+            ItemChange::for_event(100, Some((7, 90)), true),
+            ItemChange::Keep
+        );
+    }
 }
