@@ -1,9 +1,13 @@
-//! Opening the SQLite database: created when missing, WAL mode, full sync, migrations applied,
-//! and history entries from before the hash chain sealed into it (once, see docs/history.md).
+//! Opening the SQLite database: created when missing (readable by its owner only), WAL mode, full
+//! sync, migrations applied, and history entries from before the hash chain sealed into it
+//! (once, see docs/history.md).
 
 use anyhow::Context;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::fs::OpenOptions;
+use std::io::ErrorKind;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,6 +29,7 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating the database folder {}", parent.display()))?;
     }
+    owner_only(Path::new(options.get_filename()))?;
 
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -46,6 +51,42 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         );
     }
     Ok(pool)
+}
+
+/// Creates the database file at `path`, when it is missing, readable and writable by its owner
+/// only: it holds password hashes and session ids. SQLite gives its log and shared-memory files
+/// the database file's permissions. An existing file keeps its permissions, with a warning when
+/// other users can read it.
+fn owner_only(path: &Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+        return Ok(());
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .with_context(|| format!("reading the permissions of {}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    database = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the database file is open to other users; it holds password hashes and \
+                     session ids, so consider `chmod 600` on it"
+                );
+            }
+            Ok(())
+        }
+        Err(error) => {
+            Err(error).with_context(|| format!("creating the database file {}", path.display()))
+        }
+    }
 }
 
 /// Opens the database at `url` like [`open`], but only when it exists: a command that changes or
@@ -77,4 +118,36 @@ pub async fn open_read_only(url: &str) -> anyhow::Result<SqlitePool> {
         .connect_with(options)
         .await
         .with_context(|| format!("opening the database {url} read-only"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn a_new_database_and_its_log_are_readable_by_their_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let pool = open(&format!("sqlite://{}", path.display())).await.unwrap();
+
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("new.db-wal")), 0o600);
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_existing_database_keeps_its_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let pool = open(&format!("sqlite://{}", path.display())).await.unwrap();
+
+        assert_eq!(mode(&path), 0o640);
+        pool.close().await;
+    }
 }
