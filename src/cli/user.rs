@@ -77,10 +77,17 @@ async fn apply(
     done: &str,
 ) -> anyhow::Result<()> {
     let pool = crate::db::open_existing(&settings.database_url).await?;
-    if !users::change(&pool, name, change, history::actor::CLI, now_ms()).await? {
-        bail!("there is no user named {name:?}");
+    let already = match &change {
+        users::Change::Password(_) => String::new(),
+        users::Change::Role(role) => format!("already has role {role}"),
+        users::Change::Disabled(true) => "is already disabled".to_owned(),
+        users::Change::Disabled(false) => "is already enabled".to_owned(),
+    };
+    match users::change(&pool, name, change, history::actor::CLI, now_ms()).await? {
+        users::Outcome::Changed => println!("{done}: {name}."),
+        users::Outcome::Unchanged => println!("Nothing changed: {name} {already}."),
+        users::Outcome::NoSuchUser => bail!("there is no user named {name:?}"),
     }
-    println!("{done}: {name}.");
     Ok(())
 }
 

@@ -74,6 +74,46 @@ fn users_are_managed_from_the_shell() {
 }
 
 #[test]
+fn a_change_to_what_a_user_already_is_writes_nothing() {
+    run(async {
+        let app = TestApp::new().await;
+        assert!(
+            user(
+                &app,
+                &["add", "dana", "--role", "manager"],
+                &format!("{PASSWORD}\n")
+            )
+            .status
+            .success()
+        );
+
+        let same_role = user(&app, &["role", "dana", "manager"], "");
+        let enabled = user(&app, &["enable", "dana"], "");
+        let disabled = user(&app, &["disable", "dana"], "");
+        let disabled_again = user(&app, &["disable", "dana"], "");
+
+        assert!(same_role.status.success(), "{same_role:?}");
+        assert_eq!(
+            stdout(&same_role),
+            "Nothing changed: dana already has role manager.\n"
+        );
+        assert_eq!(
+            stdout(&enabled),
+            "Nothing changed: dana is already enabled.\n"
+        );
+        assert_eq!(stdout(&disabled), "Disabled: dana.\n");
+        assert_eq!(
+            stdout(&disabled_again),
+            "Nothing changed: dana is already disabled.\n"
+        );
+        let kinds = app
+            .text("SELECT group_concat(kind, ' ') FROM (SELECT kind FROM history WHERE kind LIKE 'user.%' ORDER BY id)")
+            .await;
+        assert_eq!(kinds, "user.created user.disabled");
+    })
+}
+
+#[test]
 fn disabling_a_user_ends_their_session_at_once() {
     run(async {
         let app = TestApp::new().await;

@@ -123,6 +123,32 @@ fn an_admin_manages_users_and_every_change_is_recorded() {
 }
 
 #[test]
+fn a_change_to_what_a_user_already_is_succeeds_and_records_nothing() {
+    run(async {
+        let app = app_with_three_users().await;
+        let admin = log_in(&app, "root", PASSWORD).await.unwrap();
+        let before = app.text("SELECT CAST(COUNT(*) AS TEXT) FROM history").await;
+
+        for form in ["name=alice&disabled=false", "name=max&disabled=false"] {
+            let reply = app
+                .send(form_post("/api/users_disabled", form, Some(&admin)))
+                .await;
+            assert!(ok(reply.status), "{form}: {} {}", reply.status, reply.body);
+        }
+        let role = app
+            .send(form_post(
+                "/api/users_role",
+                "name=root&role=admin",
+                Some(&admin),
+            ))
+            .await;
+
+        assert!(ok(role.status), "{} {}", role.status, role.body);
+        assert_eq!(app.text("SELECT CAST(COUNT(*) AS TEXT) FROM history").await, before);
+    })
+}
+
+#[test]
 fn an_admin_cannot_demote_or_disable_themselves() {
     run(async {
         let app = app_with_three_users().await;

@@ -174,10 +174,11 @@ async fn apply(
             ),
             users::ChangeError::Database(e) => crate::server::internal(e),
         })?;
-    if changed {
-        Ok(())
-    } else {
-        Err(AppError::NotFound(format!("There is no user {name:?}.")))
+    match changed {
+        users::Outcome::Changed | users::Outcome::Unchanged => Ok(()),
+        users::Outcome::NoSuchUser => {
+            Err(AppError::NotFound(format!("There is no user {name:?}.")))
+        }
     }
 }
 

@@ -140,8 +140,20 @@ pub enum ChangeError {
     Database(#[from] sqlx::Error),
 }
 
-/// Applies `change` to the user `name` and records it in the history (never the hash). Returns
-/// whether there was such a user. A new password or disabling raises the user's session epoch,
+/// What [`change`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user was changed and the change recorded in the history.
+    Changed,
+    /// The user already had that role, or was already disabled or enabled: nothing was written.
+    Unchanged,
+    /// There is no user of that name.
+    NoSuchUser,
+}
+
+/// Applies `change` to the user `name` and records it in the history (never the hash). A role
+/// the user already has, or disabling (enabling) a user who already is, changes and records
+/// nothing. A new password or disabling raises the user's session epoch,
 /// which ends all their sessions on their next request; a disabled user also cannot log in.
 /// A change that would leave no active admin is refused: the check and the change are one
 /// transaction, so two admins demoting each other at once cannot both succeed.
@@ -151,8 +163,24 @@ pub async fn change(
     change: Change<'_>,
     actor: &str,
     at: i64,
-) -> Result<bool, ChangeError> {
+) -> Result<Outcome, ChangeError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let current: Option<(String, bool)> =
+        sqlx::query_as("SELECT role, disabled FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((current_role, current_disabled)) = current else {
+        return Ok(Outcome::NoSuchUser);
+    };
+    let unchanged = match &change {
+        Change::Password(_) => false,
+        Change::Role(role) => role.as_str() == current_role,
+        Change::Disabled(disabled) => *disabled == current_disabled,
+    };
+    if unchanged {
+        return Ok(Outcome::Unchanged);
+    }
     let (sql, value, history_kind, detail) = match &change {
         Change::Password(hash) => (
             "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 \
@@ -191,7 +219,7 @@ pub async fn change(
         .fetch_optional(&mut *tx)
         .await?;
     let Some(stored_name) = stored_name else {
-        return Ok(false);
+        return Ok(Outcome::NoSuchUser);
     };
     let may_remove_an_admin = matches!(change, Change::Role(role) if role != Role::Admin)
         || matches!(change, Change::Disabled(true));
@@ -217,7 +245,7 @@ pub async fn change(
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Outcome::Changed)
 }
 
 /// A user as `moddesk user list` and the Users page show them.
