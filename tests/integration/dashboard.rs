@@ -290,6 +290,11 @@ fn the_setup_link_creates_the_first_admin_once() {
             "the new admin is logged in"
         );
         assert_eq!(again.status, StatusCode::FORBIDDEN);
+        assert!(
+            again.body.contains("not valid any more") && again.body.contains("log in"),
+            "{}",
+            again.body
+        );
         assert_eq!(app.text("SELECT role FROM users").await, "admin");
         assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
         assert_eq!(

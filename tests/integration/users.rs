@@ -144,7 +144,10 @@ fn a_change_to_what_a_user_already_is_succeeds_and_records_nothing() {
             .await;
 
         assert!(ok(role.status), "{} {}", role.status, role.body);
-        assert_eq!(app.text("SELECT CAST(COUNT(*) AS TEXT) FROM history").await, before);
+        assert_eq!(
+            app.text("SELECT CAST(COUNT(*) AS TEXT) FROM history").await,
+            before
+        );
     })
 }
 

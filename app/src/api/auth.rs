@@ -197,6 +197,12 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
+/// Why a setup link is refused: its token is wrong, it was used, or moddesk has restarted since
+/// (each start prints a new link while there are no users).
+#[cfg(feature = "ssr")]
+const SETUP_LINK_REFUSED: &str = "This setup link is not valid any more: the first admin may \
+     already exist (log in instead), or moddesk has restarted and printed a new link in its log.";
+
 /// Creates the first admin with the token from the setup link, and logs them in.
 #[server(endpoint = "create_first_admin")]
 pub async fn create_first_admin(
@@ -212,7 +218,7 @@ pub async fn create_first_admin(
 
     respond(|ctx| async move {
         if !ctx.setup.accepts(&token) {
-            return Err(AppError::Forbidden);
+            return Err(AppError::NotAllowed(SETUP_LINK_REFUSED.into()));
         }
         let name = crate::auth::names::check_new(&name).map_err(AppError::Invalid)?;
         pw::check_new(&password).map_err(AppError::Invalid)?;
