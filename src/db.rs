@@ -18,7 +18,9 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         .with_context(|| format!("database_url {url:?} is not a SQLite URL"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // FULL makes every commit durable in WAL mode: an acknowledged event survives power loss.
+        // FULL makes every commit durable in WAL mode: a decision or a dead letter that was
+        // answered survives power loss. Events are stored by the ingest writer on its own
+        // connection, which syncs its log before answering (see `ingest::writer`).
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
