@@ -14,6 +14,12 @@ use std::time::Duration;
 
 /// Opens (creating if needed) the database at `url` and brings its schema up to date.
 pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
+    if url_mode(url) == Some("memory") || url_path(url).starts_with(":memory:") {
+        anyhow::bail!(
+            "database_url {url:?} is an in-memory database; moddesk needs a file, which its ingest \
+             writer and its dashboard open separately"
+        );
+    }
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("database_url {url:?} is not a SQLite URL"))?
         .create_if_missing(true)
@@ -31,7 +37,9 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating the database folder {}", parent.display()))?;
     }
-    owner_only(Path::new(options.get_filename()))?;
+    if url_mode(url) != Some("ro") {
+        owner_only(Path::new(options.get_filename()), 0)?;
+    }
 
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -55,36 +63,65 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// The part of a SQLite URL after the scheme, before any `?`.
+fn url_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or_default()
+}
+
+/// The `mode` parameter of a SQLite URL (`ro`, `rw`, `rwc`, `memory`), if it has one.
+fn url_mode(url: &str) -> Option<&str> {
+    let (_, query) = url.split_once('?')?;
+    query.split('&').find_map(|pair| pair.strip_prefix("mode="))
+}
+
+/// How many symbolic links [`owner_only`] follows to the file they name.
+const MAX_LINKS: usize = 8;
+
 /// Creates the database file at `path`, when it is missing, readable and writable by its owner
 /// only: it holds password hashes and session ids. SQLite gives its log and shared-memory files
-/// the database file's permissions. An existing file keeps its permissions, with a warning when
-/// other users can read it.
-fn owner_only(path: &Path) -> anyhow::Result<()> {
-    if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+/// the database file's permissions. A symbolic link to a missing file creates that file. An
+/// existing file keeps its permissions, with a warning when other users can read it.
+fn owner_only(path: &Path, links: usize) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() {
         return Ok(());
     }
-    match OpenOptions::new()
+    let created = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-    {
+        .open(path);
+    match created {
         Ok(_) => Ok(()),
-        Err(error) if error.kind() == ErrorKind::AlreadyExists => {
-            let mode = std::fs::metadata(path)
-                .with_context(|| format!("reading the permissions of {}", path.display()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                tracing::warn!(
-                    database = %path.display(),
-                    mode = format!("{:o}", mode & 0o777),
-                    "the database file is open to other users; it holds password hashes and \
-                     session ids, so consider `chmod 600` on it"
-                );
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                let mode = meta.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        database = %path.display(),
+                        mode = format!("{:o}", mode & 0o777),
+                        "the database file is open to other users; it holds password hashes and \
+                         session ids, so consider `chmod 600` on it"
+                    );
+                }
+                Ok(())
             }
-            Ok(())
-        }
+            // A folder or a device: opening it says what is wrong.
+            Ok(_) => Ok(()),
+            // A symbolic link to a file not there yet.
+            Err(error) if error.kind() == ErrorKind::NotFound && links < MAX_LINKS => {
+                let target = std::fs::read_link(path)
+                    .with_context(|| format!("reading the link {}", path.display()))?;
+                let target = path.parent().unwrap_or(Path::new("")).join(target);
+                owner_only(&target, links + 1)
+            }
+            Err(error) => {
+                Err(error).with_context(|| format!("reading the permissions of {}", path.display()))
+            }
+        },
         Err(error) => {
             Err(error).with_context(|| format!("creating the database file {}", path.display()))
         }
@@ -139,6 +176,25 @@ mod tests {
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&dir.path().join("new.db-wal")), 0o600);
         pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_link_to_a_missing_file_creates_that_file_for_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink("real.db", &link).unwrap();
+        let pool = open(&format!("sqlite://{}", link.display())).await.unwrap();
+
+        assert_eq!(mode(&dir.path().join("real.db")), 0o600);
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused_with_the_reason() {
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory"] {
+            let error = open(url).await.unwrap_err().to_string();
+            assert!(error.contains("in-memory database"), "{url}: {error}");
+        }
     }
 
     #[tokio::test]

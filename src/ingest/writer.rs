@@ -78,7 +78,7 @@ impl Writer {
         live: Live,
     ) -> anyhow::Result<Writer> {
         let conn = open(path)?;
-        let log = wal_path(path);
+        let log = wal_path(&conn, path);
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (to_flush, flushes) = std_mpsc::channel();
         std::thread::Builder::new()
@@ -121,9 +121,12 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
-/// SQLite's write-ahead log for the database at `path`.
-fn wal_path(path: &Path) -> PathBuf {
-    let mut log = path.as_os_str().to_owned();
+/// SQLite's write-ahead log for the database `conn` has open (at `path`). It is named after the
+/// file SQLite really opened: when `path` is a symbolic link, the log is next to the link's
+/// target, not next to the link.
+fn wal_path(conn: &Connection, path: &Path) -> PathBuf {
+    let database = conn.path().map_or_else(|| path.to_owned(), PathBuf::from);
+    let mut log = database.into_os_string();
     log.push("-wal");
     PathBuf::from(log)
 }

@@ -118,6 +118,34 @@ fn a_redelivered_event_is_stored_once() {
 }
 
 #[test]
+fn a_database_reached_through_a_symbolic_link_stores_and_answers() {
+    run(async {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let link = dir.path().join("moddesk.db");
+        std::os::unix::fs::symlink("data/real.db", &link).unwrap();
+        let app = TestApp::with_config(|c| {
+            c.database_url = format!("sqlite://{}", link.display());
+        })
+        .await;
+
+        let reply = app
+            .deliver_signed(
+                SECRET,
+                "msg_1",
+                now(),
+                &event("evt_1", "moderation.review", "post_1"),
+            )
+            .await;
+
+        // The log SQLite writes is next to the link's target; it is the one flushed.
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(dir.path().join("data/real.db-wal").exists());
+        assert_eq!(app.count("SELECT COUNT(*) FROM events").await, 1);
+    })
+}
+
+#[test]
 fn a_redelivery_with_another_body_keeps_the_first_and_notes_it() {
     run(async {
         let app = TestApp::new().await;

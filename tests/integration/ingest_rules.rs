@@ -332,3 +332,37 @@ fn metrics_count_deliveries_by_outcome() {
         }
     })
 }
+
+/// Every review event runs this query before it opens or refreshes an item, so each of its
+/// lookups must go by reference id: a plan that reads all resolved items made ingest slower with
+/// every decision taken.
+#[test]
+fn the_queue_lookup_of_each_review_event_reads_one_reference_only() {
+    run(async {
+        let app = TestApp::new().await;
+        // Plan rows are (id, parent, notused, detail).
+        let details: Vec<String> = sqlx::query(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            app::store::review::OPEN_ITEM_SQL
+        ))
+        .bind("ref_1")
+        .bind(0_i64)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, 3))
+        .collect();
+
+        for index in [
+            "review_items_one_open (reference_id=?)",
+            "review_items_decided_reference (reference_id=?)",
+        ] {
+            assert!(details.iter().any(|d| d.contains(index)), "{details:?}");
+        }
+        assert!(
+            !details.iter().any(|d| d.contains("review_items_decided (")),
+            "{details:?}"
+        );
+    })
+}

@@ -197,11 +197,12 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
-/// Why a setup link is refused: its token is wrong, it was used, or moddesk has restarted since
-/// (each start prints a new link while there are no users).
+/// Why a setup link is refused: its token is wrong (perhaps copied only in part), it was used,
+/// or moddesk has restarted since (each start prints a new link while there are no users).
 #[cfg(feature = "ssr")]
-const SETUP_LINK_REFUSED: &str = "This setup link is not valid any more: the first admin may \
-     already exist (log in instead), or moddesk has restarted and printed a new link in its log.";
+const SETUP_LINK_REFUSED: &str = "This setup link is not valid: check that it was copied whole \
+     from the log. If the first admin already exists, log in instead; if moddesk has restarted, \
+     use the new link it printed.";
 
 /// Creates the first admin with the token from the setup link, and logs them in.
 #[server(endpoint = "create_first_admin")]

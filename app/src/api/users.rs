@@ -79,8 +79,9 @@ pub async fn set_role(name: String, role: String) -> Result<(), AppError> {
                 "You cannot take the admin role from yourself; another admin has to.".into(),
             ));
         }
-        apply(&ctx, &admin.name, &target.name, Change::Role(role)).await?;
-        tracing::info!(user = %admin.name, target = %target.name, %role, "user role changed");
+        if apply(&ctx, &admin.name, &target.name, Change::Role(role)).await? {
+            tracing::info!(user = %admin.name, target = %target.name, %role, "user role changed");
+        }
         Ok(())
     })
     .await
@@ -102,8 +103,9 @@ pub async fn set_disabled(name: String, disabled: bool) -> Result<(), AppError> 
                 "You cannot disable yourself; another admin has to.".into(),
             ));
         }
-        apply(&ctx, &admin.name, &target.name, Change::Disabled(disabled)).await?;
-        tracing::info!(user = %admin.name, target = %target.name, disabled, "user state changed");
+        if apply(&ctx, &admin.name, &target.name, Change::Disabled(disabled)).await? {
+            tracing::info!(user = %admin.name, target = %target.name, disabled, "user state changed");
+        }
         Ok(())
     })
     .await
@@ -156,14 +158,15 @@ async fn target(
         .ok_or_else(|| AppError::NotFound(format!("There is no user {name:?}.")))
 }
 
-/// Applies a change made by `actor`, recorded in the history.
+/// Applies a change made by `actor`, recorded in the history. Returns whether anything changed
+/// (a role the user already has, for example, changes nothing).
 #[cfg(feature = "ssr")]
 async fn apply(
     ctx: &crate::server::Ctx,
     actor: &str,
     name: &str,
     change: crate::store::users::Change<'_>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     use crate::store::{now_ms, users};
 
     let changed = users::change(&ctx.pool, name, change, actor, now_ms())
@@ -175,7 +178,8 @@ async fn apply(
             users::ChangeError::Database(e) => crate::server::internal(e),
         })?;
     match changed {
-        users::Outcome::Changed | users::Outcome::Unchanged => Ok(()),
+        users::Outcome::Changed => Ok(true),
+        users::Outcome::Unchanged => Ok(false),
         users::Outcome::NoSuchUser => {
             Err(AppError::NotFound(format!("There is no user {name:?}.")))
         }
