@@ -4,7 +4,8 @@
 //! moddesk itself (release build, fresh database), a bare axum handler that only answers 200
 //! (the ceiling of this machine), and the Python reference receiver in `bench/`. For each it
 //! prints events/s with N connections sending back to back, and p50/p99 latency at a fixed
-//! 2,000 events/s. Method and latest figures: docs/benchmarks.md.
+//! 2,000 events/s. `--decided N` first fills moddesk's database with N decided review items.
+//! Method and latest figures: docs/benchmarks.md.
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Request, Uri, header};
@@ -33,6 +34,8 @@ type Launcher<'a> = Box<dyn Fn(u16) -> Command + 'a>;
 struct Options {
     connections: usize,
     seconds: u64,
+    /// Decided review items the moddesk database holds before the run (`--decided N`).
+    decided: u64,
 }
 
 struct Figures {
@@ -63,6 +66,7 @@ fn main() {
         connections: flag(&args, "--connections")
             .map_or(32, |v| v.parse().expect("--connections N")),
         seconds: flag(&args, "--seconds").map_or(5, |v| v.parse().expect("--seconds S")),
+        decided: flag(&args, "--decided").map_or(0, |v| v.parse().expect("--decided N")),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -103,6 +107,11 @@ async fn run(options: Options) {
         "ingest benchmark: {} connections, {} s per phase, 1 KB signed events, loopback\n",
         options.connections, options.seconds
     );
+    let database_url = format!("sqlite://{}/moddesk.db", dir.path().display());
+    if options.decided > 0 {
+        seed_decisions(&database_url, options.decided).await;
+        println!("moddesk's database holds {} decided items\n", options.decided);
+    }
 
     let targets: Vec<(&str, Launcher)> = vec![
         (
@@ -118,10 +127,7 @@ async fn run(options: Options) {
             Box::new(|port| {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_moddesk"));
                 c.arg("serve")
-                    .env(
-                        "MODDESK_DATABASE_URL",
-                        format!("sqlite://{}/moddesk.db", dir.path().display()),
-                    )
+                    .env("MODDESK_DATABASE_URL", &database_url)
                     .env("MODDESK_LISTEN", format!("127.0.0.1:{port}"))
                     .env("MODDESK_WEBHOOK_SECRET", SECRET)
                     .env("RUST_LOG", "warn");
@@ -183,6 +189,35 @@ async fn run(options: Options) {
             moddesk / bare
         );
     }
+}
+
+/// Fills a new moddesk database with `count` events whose review items are decided, so the
+/// run measures ingest into a desk that has been in use (each review event checks its reference's
+/// earlier decisions).
+async fn seed_decisions(database_url: &str, count: u64) {
+    let pool = moddesk::db::open(database_url).await.unwrap();
+    let count = i64::try_from(count).unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
+         INSERT INTO events (source, event_id, webhook_id, event_type, reference_id, action, \
+             score, categories, created_at, received_at, body) \
+         SELECT 'aegis', 'seed_' || i, 'seed_' || i, 'moderation.review', 'seed_ref_' || i, \
+             'review', 0.5, '[]', i, i, CAST('{}' AS BLOB) FROM n",
+    )
+    .bind(count)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO review_items (reference_id, event_id, status, opened_at, decision, \
+             decided_at, score, due_at) \
+         SELECT reference_id, id, 'resolved', received_at, 'approve', received_at + 1, score, \
+             received_at FROM events WHERE event_id LIKE 'seed_%'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
 }
 
 fn rows_table(options: &Options, rows: &[(&str, Figures)]) {
