@@ -110,7 +110,10 @@ async fn run(options: Options) {
     let database_url = format!("sqlite://{}/moddesk.db", dir.path().display());
     if options.decided > 0 {
         seed_decisions(&database_url, options.decided).await;
-        println!("moddesk's database holds {} decided items\n", options.decided);
+        println!(
+            "moddesk's database holds {} decided items\n",
+            options.decided
+        );
     }
 
     let targets: Vec<(&str, Launcher)> = vec![
