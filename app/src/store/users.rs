@@ -207,12 +207,7 @@ pub async fn change(
             if *disabled { "disabled" } else { "enabled" }.to_owned(),
         ),
     };
-    let was_active_admin: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE name = ? AND role = 'admin' AND disabled = 0)",
-    )
-    .bind(name)
-    .fetch_one(&mut *tx)
-    .await?;
+    let was_active_admin = current_role == Role::Admin.as_str() && !current_disabled;
     let stored_name: Option<String> = sqlx::query_scalar(sql)
         .bind(value)
         .bind(name)
