@@ -165,12 +165,12 @@ pub async fn change(
     at: i64,
 ) -> Result<Outcome, ChangeError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current: Option<(String, bool)> =
-        sqlx::query_as("SELECT role, disabled FROM users WHERE name = ?")
+    let current: Option<(i64, String, String, bool)> =
+        sqlx::query_as("SELECT id, name, role, disabled FROM users WHERE name = ?")
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((current_role, current_disabled)) = current else {
+    let Some((id, stored_name, current_role, current_disabled)) = current else {
         return Ok(Outcome::NoSuchUser);
     };
     let unchanged = match &change {
@@ -183,21 +183,19 @@ pub async fn change(
     }
     let (sql, value, history_kind, detail) = match &change {
         Change::Password(hash) => (
-            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 \
-             WHERE name = ? RETURNING name",
+            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
             hash.to_string(),
             kind::USER_PASSWORD,
             "changed the password of".to_owned(),
         ),
         Change::Role(role) => (
-            "UPDATE users SET role = ? WHERE name = ? RETURNING name",
+            "UPDATE users SET role = ? WHERE id = ?",
             role.as_str().to_owned(),
             kind::USER_ROLE,
             format!("gave role {role} to"),
         ),
         Change::Disabled(disabled) => (
-            "UPDATE users SET disabled = ?1, session_epoch = session_epoch + ?1 \
-             WHERE name = ?2 RETURNING name",
+            "UPDATE users SET disabled = ?1, session_epoch = session_epoch + ?1 WHERE id = ?2",
             i64::from(*disabled).to_string(),
             if *disabled {
                 kind::USER_DISABLED
@@ -208,14 +206,11 @@ pub async fn change(
         ),
     };
     let was_active_admin = current_role == Role::Admin.as_str() && !current_disabled;
-    let stored_name: Option<String> = sqlx::query_scalar(sql)
+    sqlx::query(sql)
         .bind(value)
-        .bind(name)
-        .fetch_optional(&mut *tx)
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
-    let Some(stored_name) = stored_name else {
-        return Ok(Outcome::NoSuchUser);
-    };
     let may_remove_an_admin = matches!(change, Change::Role(role) if role != Role::Admin)
         || matches!(change, Change::Disabled(true));
     if may_remove_an_admin && was_active_admin {
