@@ -3,6 +3,7 @@
 //! writer, and answers once it is durable. Signed bodies that are not events go to the
 //! dead-letter inbox.
 
+pub mod checkpointer;
 pub mod event;
 pub mod metrics;
 pub mod signature;

@@ -6,8 +6,10 @@
 //! Durability is pipelined: the writer commits without waiting for the disk and passes the batch
 //! on to a second thread, which flushes the write-ahead log (`fdatasync`) for every batch
 //! committed since its last flush and only then answers their handlers. So each answered event
-//! is on disk, while the writer is already committing the next batch during the flush.
+//! is on disk, while the writer is already committing the next batch during the flush. A third
+//! thread copies the log back into the database file (see `checkpointer`).
 
+use super::checkpointer::Checkpointer;
 use anyhow::Context;
 use app::live::Live;
 use app::model::Change;
@@ -31,6 +33,9 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 1024;
 /// Events that may wait for the writer before handlers wait to enqueue.
 const QUEUE_DEPTH: usize = 16_384;
+/// Pages the write-ahead log may reach before the writer checkpoints it itself (128 MiB with
+/// SQLite's default 4 KiB pages).
+pub const LOG_LIMIT_PAGES: i64 = 32_768;
 
 /// Why an event was not stored.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -66,7 +71,8 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a connection to the database file at `path` (already migrated, in WAL mode) and
-    /// starts the writer thread on it, and the thread that flushes its log. Stored events are
+    /// starts the writer thread on it, the thread that flushes its log and the one that copies
+    /// the log into the database. Stored events are
     /// queued for the destinations of `relay` in their own transaction, and the relay is woken
     /// once they are on disk.
     /// Review items fall due by the categories' due times in `workflow`. Open pages hear of each
@@ -79,6 +85,7 @@ impl Writer {
     ) -> anyhow::Result<Writer> {
         let conn = open(path)?;
         let log = wal_path(&conn, path);
+        let checkpointer = Checkpointer::spawn(path)?;
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (to_flush, flushes) = std_mpsc::channel();
         std::thread::Builder::new()
@@ -90,7 +97,7 @@ impl Writer {
             .context("starting the ingest flush thread")?;
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || run(conn, queue, to_flush, &relay, &workflow))
+            .spawn(move || run(conn, queue, to_flush, &checkpointer, &relay, &workflow))
             .context("starting the ingest writer thread")?;
         Ok(Writer { jobs })
     }
@@ -117,6 +124,9 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // A 64 MiB page cache keeps the hot index pages of the write path in memory.
     conn.pragma_update(None, "cache_size", -65_536)?;
+    // The checkpoint thread copies the log into the database; the writer only does it when the
+    // log is this long, so that the log can start over (see `checkpointer`).
+    conn.pragma_update(None, "wal_autocheckpoint", LOG_LIMIT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(16);
     Ok(conn)
 }
@@ -135,6 +145,7 @@ fn run(
     mut conn: Connection,
     mut queue: mpsc::Receiver<Job>,
     to_flush: std_mpsc::Sender<Committed>,
+    checkpointer: &Checkpointer,
     relay: &Relay,
     workflow: &Workflow,
 ) {
@@ -150,6 +161,7 @@ fn run(
 
         let results = commit_batch(&mut conn, &batch, relay, workflow);
         tracing::trace!(events = batch.len(), "ingest batch committed");
+        checkpointer.nudge();
         let relay_jobs = results
             .iter()
             .any(|r| matches!(r, Ok(Recorded::Stored { relayed: true, .. })));
@@ -275,31 +287,25 @@ fn record(
 ) -> rusqlite::Result<Recorded> {
     let categories = serde_json::to_string(&event.categories)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    let inserted: Option<i64> = tx
-        .prepare_cached(INSERT_SQL)?
-        .query_row(
-            params![
-                event.source,
-                event.event_id,
-                event.webhook_id,
-                event.event_type,
-                event.reference_id,
-                event.action,
-                event.score,
-                categories,
-                event.content_kind,
-                event.excerpt,
-                event.content_url,
-                event.subject,
-                event.created_at,
-                event.received_at,
-                event.body,
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let inserted = tx.prepare_cached(INSERT_SQL)?.execute(params![
+        event.source,
+        event.event_id,
+        event.webhook_id,
+        event.event_type,
+        event.reference_id,
+        event.action,
+        event.score,
+        categories,
+        event.content_kind,
+        event.excerpt,
+        event.content_url,
+        event.subject,
+        event.created_at,
+        event.received_at,
+        event.body,
+    ])?;
 
-    let Some(row_id) = inserted else {
+    if inserted == 0 {
         let (same_body, stored_reference): (bool, String) = tx
             .prepare_cached(SAME_BODY_SQL)?
             .query_row(params![event.body, event.source, event.event_id], |row| {
@@ -310,7 +316,8 @@ fn record(
         }
         append(tx, tail, event.mismatch_entry(&stored_reference))?;
         return Ok(Recorded::DuplicateMismatch);
-    };
+    }
+    let row_id = tx.last_insert_rowid();
 
     for category in &event.categories {
         tx.prepare_cached(CATEGORY_SQL)?

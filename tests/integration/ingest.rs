@@ -299,3 +299,33 @@ fn health_reports_the_database() {
         assert!(reply.headers.contains_key("x-request-id"));
     })
 }
+
+#[test]
+fn stored_events_are_copied_into_the_database_file_soon_after_they_are_stored() {
+    run(async {
+        let app = TestApp::new().await;
+        let database = app.pool.connect_options().get_filename().to_owned();
+        let copy_dir = tempfile::tempdir().unwrap();
+        let copy = copy_dir.path().join("copy.db");
+
+        let reply = app.deliver_review("evt_1", "post_1").await;
+
+        // The copy has the database file without its log: it holds the event only once the
+        // checkpoint thread has copied the log into the file. The writer on its own would not,
+        // until the log is much longer.
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let mut in_file = 0;
+        for _ in 0..50 {
+            std::fs::copy(&database, &copy).unwrap();
+            let stored = rusqlite::Connection::open(&copy).and_then(|conn| {
+                conn.query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))
+            });
+            in_file = stored.unwrap_or(0);
+            if in_file == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(in_file, 1, "the event never reached the database file");
+    })
+}

@@ -17,8 +17,9 @@ pub const TAIL_SQL: &str = "SELECT id, hash FROM history ORDER BY id DESC LIMIT 
 
 /// Appends a sealed entry. Parameters: id, at, actor, kind, reference_id, detail, prev_hash,
 /// hash. The `history_chains` trigger refuses it unless it is the next id and chains onto the
-/// last entry.
-pub const INSERT_SQL: &str = "INSERT INTO history \
+/// last entry. `OR FAIL` (not the default ABORT, which changes nothing for a one-row insert)
+/// spares SQLite a statement journal on every append.
+pub const INSERT_SQL: &str = "INSERT OR FAIL INTO history \
      (id, at, actor, kind, reference_id, detail, prev_hash, hash) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
