@@ -72,9 +72,8 @@ pub struct Writer {
 impl Writer {
     /// Opens a connection to the database file at `path` (already migrated, in WAL mode) and
     /// starts the writer thread on it, the thread that flushes its log and the one that copies
-    /// the log into the database. Stored events are
-    /// queued for the destinations of `relay` in their own transaction, and the relay is woken
-    /// once they are on disk.
+    /// the log into the database. Stored events are queued for the destinations of `relay` in
+    /// their own transaction, and the relay is woken once they are on disk.
     /// Review items fall due by the categories' due times in `workflow`. Open pages hear of each
     /// review event through `live` once it is on disk.
     pub fn spawn(
