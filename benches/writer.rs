@@ -15,6 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+/// The unit of the CPU times in `/proc/<pid>/task/<tid>/stat` (`sysconf(_SC_CLK_TCK)`), 100 on
+/// Linux.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
 struct Options {
     writers: usize,
     events: u64,
@@ -63,7 +67,8 @@ async fn run(options: Options) {
             let (writer, bodies, next) = (writer.clone(), bodies.clone(), next.clone());
             tokio::spawn(async move {
                 while let Some(body) = bodies.get(next.fetch_add(1, Ordering::Relaxed) as usize) {
-                    let event = event::parse(body.as_bytes(), "msg_bench", now_ms()).unwrap();
+                    let event =
+                        event::parse(body.as_bytes(), "msg_bench", app::store::now_ms()).unwrap();
                     writer.record(event).await.unwrap();
                 }
             })
@@ -82,14 +87,18 @@ async fn run(options: Options) {
     assert_eq!(stored as u64, options.events, "every event is stored");
     let per_event = |name: &str| {
         let spent = after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
-        spent as f64 * 1e6 / ticks_per_second() / options.events as f64
+        spent as f64 * 1e6 / CLOCK_TICKS_PER_SECOND / options.events as f64
     };
     println!(
         "| writers | ids | events | events/s | CPU µs/event: writer | flush | checkpoint |\n\
          |---:|---|---:|---:|---:|---:|---:|\n\
          | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
         options.writers,
-        if options.random_ids { "random" } else { "sequential" },
+        if options.random_ids {
+            "random"
+        } else {
+            "sequential"
+        },
         options.events,
         options.events as f64 / elapsed,
         per_event("ingest-writer"),
@@ -127,10 +136,6 @@ fn bodies(options: &Options) -> Vec<String> {
         .collect()
 }
 
-fn now_ms() -> i64 {
-    app::store::now_ms()
-}
-
 /// CPU time (user + system, in clock ticks) of this process's threads, summed by thread name.
 fn thread_cpu() -> std::collections::HashMap<String, u64> {
     let mut by_name = std::collections::HashMap::new();
@@ -142,13 +147,9 @@ fn thread_cpu() -> std::collections::HashMap<String, u64> {
             continue;
         };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        let ticks = field(11).unwrap_or(0) + field(12).unwrap_or(0);
         *by_name.entry(name.trim().to_owned()).or_insert(0) += ticks;
     }
     by_name
-}
-
-fn ticks_per_second() -> f64 {
-    100.0
 }
