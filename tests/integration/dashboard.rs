@@ -247,6 +247,33 @@ fn the_session_id_changes_at_login() {
 }
 
 #[test]
+fn the_setup_page_shows_its_form_only_while_a_setup_link_works() {
+    run(async {
+        let setup = app::server::SetupGate::closed();
+        let token = setup.open();
+        let app = TestApp::with_setup(setup).await;
+        let path = format!("/setup?token={token}");
+
+        let before = app.send(get_page(&path, None)).await;
+        let created = app
+            .send(form_post(
+                "/api/create_first_admin",
+                &format!("token={token}&name=root&password=a+long+enough+password"),
+                None,
+            ))
+            .await;
+        let after = app.send(get_page(&path, None)).await;
+
+        assert_eq!(before.status, StatusCode::OK);
+        assert!(before.body.contains("Create admin"), "{}", before.body);
+        assert!(created.headers.contains_key(header::SET_COOKIE));
+        assert_eq!(after.status, StatusCode::OK);
+        assert!(after.body.contains("moddesk is set up"), "{}", after.body);
+        assert!(!after.body.contains("Create admin"), "{}", after.body);
+    })
+}
+
+#[test]
 fn the_setup_link_creates_the_first_admin_once() {
     run(async {
         let setup = app::server::SetupGate::closed();

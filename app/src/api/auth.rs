@@ -204,6 +204,15 @@ const SETUP_LINK_REFUSED: &str = "This setup link is not valid: check that it wa
      from the log. If the first admin already exists, log in instead; if moddesk has restarted, \
      use the new link it printed.";
 
+/// Whether a setup link can still create the first admin: moddesk has no users and printed a
+/// link when it started. Says nothing about the link itself.
+#[server(endpoint = "setup_open")]
+pub async fn setup_open() -> Result<bool, AppError> {
+    use crate::server::respond;
+
+    respond(|ctx| async move { Ok(ctx.setup.is_open()) }).await
+}
+
 /// Creates the first admin with the token from the setup link, and logs them in.
 #[server(endpoint = "create_first_admin")]
 pub async fn create_first_admin(

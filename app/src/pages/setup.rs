@@ -1,5 +1,7 @@
-//! First start: create the first admin with the one-time link from the server log.
+//! First start: create the first admin with the one-time link from the server log. Once an admin
+//! exists, the page says so and points to the login page.
 
+use crate::api::auth::setup_open;
 use crate::components::error_view::ActionError;
 use crate::components::guard::AnonymousOnly;
 use crate::root::AuthActions;
@@ -9,13 +11,31 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    let open = Resource::new(|| (), |_| setup_open());
+
+    view! {
+        <Title text="Set up · moddesk" />
+        <AnonymousOnly>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match open.await {
+                        Ok(false) => view! { <AlreadySetUp /> }.into_any(),
+                        // An error reaching the server leaves the form, whose answer explains.
+                        _ => view! { <FirstAdminForm /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AnonymousOnly>
+    }
+}
+
+#[component]
+fn FirstAdminForm() -> impl IntoView {
     let setup = expect_context::<AuthActions>().setup;
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
 
     view! {
-        <Title text="Set up · moddesk" />
-        <AnonymousOnly>
         <section class="card narrow">
             <h1>"Create the first admin"</h1>
             <p class="muted">
@@ -32,6 +52,19 @@ pub fn SetupPage() -> impl IntoView {
             </ActionForm>
             <ActionError result=setup.value().into() />
         </section>
-        </AnonymousOnly>
+    }
+}
+
+#[component]
+fn AlreadySetUp() -> impl IntoView {
+    view! {
+        <section class="card narrow">
+            <h1>"moddesk is set up"</h1>
+            <p>
+                "The first admin exists, so setup links no longer work. Log in with your account; "
+                "an admin adds new users on the Users page."
+            </p>
+            <p><a href="/login">"Go to the login page"</a></p>
+        </section>
     }
 }

@@ -37,6 +37,11 @@ impl SetupGate {
         given.ct_eq(&expected).into()
     }
 
+    /// Whether a setup link works at all (without saying which).
+    pub fn is_open(&self) -> bool {
+        self.lock().is_some()
+    }
+
     /// Closes the gate for good.
     pub fn close(&self) {
         *self.lock() = None;
@@ -57,12 +62,15 @@ mod tests {
     fn accepts_only_its_token_until_closed() {
         let gate = SetupGate::closed();
         assert!(!gate.accepts(""));
+        assert!(!gate.is_open());
 
         let token = gate.open();
 
+        assert!(gate.is_open());
         assert!(gate.accepts(&token));
         assert!(!gate.accepts("not-the-token"));
         gate.close();
         assert!(!gate.accepts(&token));
+        assert!(!gate.is_open());
     }
 }
