@@ -159,6 +159,22 @@ pub async fn open_read_only(url: &str) -> anyhow::Result<SqlitePool> {
         .with_context(|| format!("opening the database {url} read-only"))
 }
 
+/// Copies all of the write-ahead log into the database file at `path` and empties the log, for
+/// when moddesk stops: the database file alone then holds every stored event, so a backup that
+/// copies only that file misses nothing. Waits up to 10 s for a last write to finish.
+pub fn fold_log(path: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(path)
+        .with_context(|| format!("opening {} to fold its log", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .context("folding the log into the database")?;
+    if busy != 0 {
+        anyhow::bail!("the log is still in use by another process, so it was not folded");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -263,7 +263,20 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         live.close();
     })
     .await;
+    let database = std::path::PathBuf::from(pool.connect_options().get_filename());
     pool.close().await;
+    // The log may still hold the last events (the checkpoint thread copies it behind the writer).
+    match tokio::task::spawn_blocking(move || crate::db::fold_log(&database)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(
+            error = format!("{error:#}"),
+            "the database log was not folded into the database file; the next start reads it"
+        ),
+        Err(error) => tracing::warn!(
+            %error,
+            "the database log was not folded into the database file; the next start reads it"
+        ),
+    }
     Ok(())
 }
 

@@ -52,20 +52,37 @@ impl Checkpointer {
 }
 
 fn run(conn: &Connection, nudges: &Receiver<()>) {
+    let mut next = Instant::now();
+    let mut failing = false;
     loop {
         match nudges.recv_timeout(IDLE_CHECK) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
+        // Keep to the pace; nudges meanwhile are answered by this checkpoint. The writer
+        // stopping ends the wait at once, so the connection closes with it.
+        while let Some(left) = next.checked_duration_since(Instant::now()) {
+            if let Err(RecvTimeoutError::Disconnected) = nudges.recv_timeout(left) {
+                return;
+            }
+        }
         let started = Instant::now();
+        next = started + PACE;
         match checkpoint(conn) {
             Ok((log_pages, copied)) => {
+                if std::mem::take(&mut failing) {
+                    tracing::info!("checkpointing the database log works again");
+                }
                 tracing::trace!(log_pages, copied, elapsed = ?started.elapsed(), "log checkpointed");
             }
-            // The next round tries again; until then the log only grows.
-            Err(error) => tracing::warn!(%error, "checkpointing the database log failed"),
+            // The next round tries again; until then the log only grows. One warning for a run
+            // of failures (a full disk fails every round).
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "checkpointing the database log failed; retrying quietly");
+            }
+            Err(error) => tracing::debug!(%error, "checkpointing the database log failed again"),
         }
-        std::thread::sleep(PACE.saturating_sub(started.elapsed()));
     }
 }
 
