@@ -7,6 +7,8 @@
 //! 2,000 events/s. `--decided N` first fills moddesk's database with N decided review items.
 //! Method and latest figures: docs/benchmarks.md.
 
+mod common;
+
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Request, Uri, header};
 use hdrhistogram::Histogram;
@@ -278,25 +280,11 @@ struct Delivery {
 
 /// Deliveries `range` of this run: `moderation.review` events of about 1 KB with unique ids.
 fn deliveries(secret: &WebhookSecret, run: &str, range: std::ops::Range<u64>) -> Vec<Delivery> {
-    let padding = "x".repeat(620);
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
     range
         .map(|n| {
             let id = format!("evt_{run}_{n}");
-            let body = serde_json::json!({
-                "id": id,
-                "type": "moderation.review",
-                "created_at": "2026-12-03T12:00:00Z",
-                "data": {
-                    "reference_id": format!("ref_{run}_{n}"),
-                    "score": 0.73,
-                    "action": "review",
-                    "categories": [{"name": "harassment", "score": 0.73}, {"name": "spam", "score": 0.11}],
-                    "content": {"kind": "comment", "excerpt": padding, "url": "https://example.invalid/c/1"},
-                    "subject": "user_bench"
-                }
-            })
-            .to_string();
+            let body = common::review_event(&id, &format!("ref_{run}_{n}"));
             let signature = sign(secret, &id, timestamp, body.as_bytes());
             Delivery {
                 id: HeaderValue::try_from(id).unwrap(),

@@ -6,6 +6,8 @@
 //! is steadier from run to run than the end-to-end figures of `--bench ingest`. Method and latest
 //! figures: docs/benchmarks.md.
 
+mod common;
+
 use app::live::Live;
 use app::relay::Relay;
 use app::workflow::Workflow;
@@ -110,7 +112,6 @@ async fn run(options: Options) {
 /// 1 KB `moderation.review` bodies, each for its own reference id. Sequential ids count up;
 /// random ids are UUIDs, as a sender that does not order its ids would send.
 fn bodies(options: &Options) -> Vec<String> {
-    let padding = "x".repeat(620);
     (0..options.events)
         .map(|n| {
             let key = if options.random_ids {
@@ -118,20 +119,7 @@ fn bodies(options: &Options) -> Vec<String> {
             } else {
                 format!("{n:012}")
             };
-            serde_json::json!({
-                "id": format!("evt_{key}"),
-                "type": "moderation.review",
-                "created_at": "2026-12-03T12:00:00Z",
-                "data": {
-                    "reference_id": format!("ref_{key}"),
-                    "score": 0.73,
-                    "action": "review",
-                    "categories": [{"name": "harassment", "score": 0.73}, {"name": "spam", "score": 0.11}],
-                    "content": {"kind": "comment", "excerpt": padding, "url": "https://example.invalid/c/1"},
-                    "subject": "user_bench"
-                }
-            })
-            .to_string()
+            common::review_event(&format!("evt_{key}"), &format!("ref_{key}"))
         })
         .collect()
 }

@@ -5,7 +5,8 @@
 use crate::helpers::run;
 use crate::helpers::{SECRET, event};
 use moddesk::ingest::signature::{WebhookSecret, sign};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,60 +61,76 @@ async fn start(db: &str, port: u16) -> Server {
 #[test]
 fn every_acknowledged_event_survives_sigkill() {
     run(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}/moddesk.db", dir.path().display());
-        let port = free_port();
-        let mut server = start(&db, port).await;
-        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-        let senders = send_until_refused(port, &acknowledged);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let load = UnderLoad::start().await;
 
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        for sender in senders {
-            sender.await.unwrap();
-        }
+        let (dir, _, acknowledged) = load.end("KILL").await;
 
-        let acknowledged = acknowledged.lock().unwrap().clone();
-        assert_all_stored(&db, &acknowledged).await;
+        assert_all_stored(&database_url(dir.path()), &acknowledged).await;
     })
 }
 
 #[test]
 fn a_stopped_server_leaves_every_acknowledged_event_in_the_database_file_itself() {
     run(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}/moddesk.db", dir.path().display());
-        let port = free_port();
-        let mut server = start(&db, port).await;
-        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-        let senders = send_until_refused(port, &acknowledged);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let load = UnderLoad::start().await;
 
-        let stopped = Command::new("kill")
-            .args(["-TERM", &server.child.id().to_string()])
-            .status()
-            .unwrap();
-        let exit = server.child.wait().unwrap();
-        for sender in senders {
-            sender.await.unwrap();
-        }
+        let (dir, exit, acknowledged) = load.end("TERM").await;
 
         // A backup that copies only the database file, without its log.
-        assert!(stopped.success() && exit.success(), "{exit:?}");
+        assert!(exit.success(), "{exit:?}");
         let copy = tempfile::tempdir().unwrap();
         std::fs::copy(
             dir.path().join("moddesk.db"),
             copy.path().join("moddesk.db"),
         )
         .unwrap();
-        let acknowledged = acknowledged.lock().unwrap().clone();
-        assert_all_stored(
-            &format!("sqlite://{}/moddesk.db", copy.path().display()),
-            &acknowledged,
-        )
-        .await;
+        assert_all_stored(&database_url(copy.path()), &acknowledged).await;
     })
+}
+
+fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}/moddesk.db", dir.display())
+}
+
+/// The real binary on a fresh database, 1.5 s into the load of [`send_until_refused`].
+struct UnderLoad {
+    dir: tempfile::TempDir,
+    server: Server,
+    acknowledged: Arc<Mutex<Vec<String>>>,
+    senders: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl UnderLoad {
+    async fn start() -> UnderLoad {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let server = start(&database_url(dir.path()), port).await;
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let senders = send_until_refused(port, &acknowledged);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        UnderLoad {
+            dir,
+            server,
+            acknowledged,
+            senders,
+        }
+    }
+
+    /// Sends the server `signal` (as `kill` names it), waits for it and for the senders, and
+    /// returns its folder, how it exited and the ids of the events it acknowledged.
+    async fn end(mut self, signal: &str) -> (tempfile::TempDir, ExitStatus, Vec<String>) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} failed");
+        let exit = self.server.child.wait().unwrap();
+        for sender in std::mem::take(&mut self.senders) {
+            sender.await.unwrap();
+        }
+        let acknowledged = self.acknowledged.lock().unwrap().clone();
+        (self.dir, exit, acknowledged)
+    }
 }
 
 /// Eight senders that deliver review events one after another until the server stops
