@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::flag;
+
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Request, Uri, header};
 use hdrhistogram::Histogram;
@@ -75,13 +77,6 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(run(options));
-}
-
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
 }
 
 /// The ceiling: an axum handler that reads the body and answers 200, in its own process.

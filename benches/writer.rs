@@ -1,10 +1,11 @@
-//! Ingest writer benchmark: `cargo bench --bench writer [-- --writers N --events E --ids seq|random]`.
+//! Ingest writer benchmark:
+//! `cargo bench --bench writer [-- --writers N --events E --ids sequential|random]`.
 //!
 //! Drives the group-committing writer alone, without HTTP or signature checks: N tasks each hand
 //! it one event at a time (as N open connections would), until E events are stored in a fresh
-//! database. Prints events/s and the CPU time the writer, flush and checkpoint threads spent per event, which
-//! is steadier from run to run than the end-to-end figures of `--bench ingest`. Method and latest
-//! figures: docs/benchmarks.md.
+//! database. Prints events/s and the CPU time the writer, flush and checkpoint threads spent per
+//! event, which is steadier from run to run than the end-to-end figures of `--bench ingest`.
+//! Method and latest figures: docs/benchmarks.md.
 
 mod common;
 
@@ -29,11 +30,7 @@ struct Options {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-    };
+    let flag = |name: &str| common::flag(&args, name);
     let options = Options {
         writers: flag("--writers").map_or(64, |v| v.parse().expect("--writers N")),
         events: flag("--events").map_or(100_000, |v| v.parse().expect("--events E")),

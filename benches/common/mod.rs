@@ -1,4 +1,13 @@
-//! What the benches send: the same 1 KB `moderation.review` event, so their figures compare.
+//! What the benches share: the 1 KB `moderation.review` event they send, so their figures
+//! compare, and how they read their options.
+
+/// The value after the option `name` on the command line (`--events 1000`), if it is there.
+pub fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
 
 /// The body of a review event with the id `id` for the content `reference_id`: two categories,
 /// an excerpt of 620 characters.
