@@ -43,6 +43,27 @@ pub fn metrics() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("another metrics recorder is installed; /metrics stays empty");
         }
+        spawn_upkeep(handle.clone());
         handle
     })
+}
+
+/// How often recorded latencies are folded into the histogram buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds recorded latencies into the histogram buckets every [`UPKEEP_EVERY`]. The recorder keeps
+/// every sample until then, so without this a desk that nobody scrapes would hold one sample per
+/// delivery for as long as it runs.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(error) = started {
+        tracing::warn!(%error, "the metrics upkeep thread did not start; /metrics scrapes fold the samples instead");
+    }
 }
