@@ -133,9 +133,13 @@ impl IntoResponse for IngestError {
 async fn receive(State(route): State<IngestRoute>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    // Named before the body is read, so a refusal of the body itself names its delivery too.
+    if let Some(id) = parts.headers.get("webhook-id") {
+        tracing::Span::current().record("webhook_id", id.to_str().unwrap_or_default());
+    }
     let body = match read_body(body, &parts.headers, route.max_body_bytes).await {
         Ok(body) => body,
-        Err(error) => return refuse(error, &[]),
+        Err(error) => return refuse(error, None),
     };
     let (state, headers) = (&route.state, &parts.headers);
 
@@ -148,21 +152,25 @@ async fn receive(State(route): State<IngestRoute>, request: Request) -> Response
             metrics::duplicate(started.elapsed());
             answer("duplicate")
         }
-        Err(error) => refuse(error, &body),
+        Err(error) => refuse(error, Some(&body)),
     }
 }
 
-/// Counts, logs (with the body's hash, never the body) and answers a refused delivery.
-fn refuse(error: IngestError, body: &[u8]) -> Response {
+/// Counts, logs (with the body's hash, never the body; no hash when the body was not read
+/// whole) and answers a refused delivery.
+fn refuse(error: IngestError, body: Option<&[u8]>) -> Response {
     metrics::rejected(error.reason());
-    match &error {
-        IngestError::Storage(cause) => tracing::error!(error = %cause, "event not stored"),
-        IngestError::DeadLetter(cause) => tracing::error!(error = %cause, "dead letter not stored"),
-        IngestError::NotConfigured => tracing::error!("{error}"),
-        _ => {
+    match (&error, body) {
+        (IngestError::Storage(cause), _) => tracing::error!(error = %cause, "event not stored"),
+        (IngestError::DeadLetter(cause), _) => {
+            tracing::error!(error = %cause, "dead letter not stored")
+        }
+        (IngestError::NotConfigured, _) => tracing::error!("{error}"),
+        (_, Some(body)) => {
             let body_sha256 = hex::encode(Sha256::digest(body));
             tracing::warn!(reason = %error, body_sha256, "delivery refused");
         }
+        (_, None) => tracing::warn!(reason = %error, "delivery refused"),
     }
     error.into_response()
 }
@@ -223,7 +231,6 @@ async fn accept(
                 timestamp: header("webhook-timestamp"),
                 signature: header("webhook-signature"),
             };
-            tracing::Span::current().record("webhook_id", signed.id.unwrap_or_default());
             let (id, _) = verifier
                 .verify(&signed, body, now / 1000)
                 .map_err(IngestError::Unverified)?;
