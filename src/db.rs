@@ -170,7 +170,7 @@ pub fn fold_log(path: &Path) -> anyhow::Result<()> {
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
         .context("folding the log into the database")?;
     if busy != 0 {
-        anyhow::bail!("the log was still in use after 10 s, so it was not folded");
+        anyhow::bail!("another connection was still using the log, so it was not folded");
     }
     Ok(())
 }

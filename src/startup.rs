@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::http::csrf::{self, AllowedOrigins};
 use crate::http::live::{self, LiveState};
-use crate::http::{csv as downloads, guard, healthz, server_fn_status};
+use crate::http::{Health, csv as downloads, guard, healthz, server_fn_status};
 use crate::ingest::signature::Verifier;
 use crate::ingest::writer::Writer;
 use crate::ingest::{self, IngestState};
@@ -36,37 +36,48 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Largest request body the dashboard accepts (its forms are small).
 const DASHBOARD_BODY_LIMIT: usize = 64 * 1024;
 
-/// The router with every route and layer, on an open database. Queue changes are announced
-/// through `live`.
-pub async fn build_router(
+/// The application built from settings: its routes, and the ingest writer behind them, which
+/// is stopped apart from them (see [`serve`]).
+pub struct Application {
+    pub router: Router,
+    pub writer: Writer,
+}
+
+/// The router with every route and layer, on an open database, and the ingest writer it hands
+/// events to. Queue changes are announced through `live`.
+pub async fn build(
     settings: &Settings,
     pool: SqlitePool,
     setup: SetupGate,
     relay: &Relay,
     live: &Live,
-) -> anyhow::Result<Router> {
+) -> anyhow::Result<Application> {
     let verifier = Verifier::with_scheme(
         settings.webhook_scheme,
         settings.webhook_secrets.clone(),
         settings.webhook_tolerance,
     );
+    let writer = Writer::spawn(
+        pool.connect_options().get_filename(),
+        relay.clone(),
+        settings.workflow.clone(),
+        live.clone(),
+    )?;
     let ingest = ingest::router(
         IngestState {
             pool: pool.clone(),
             verifier: Arc::new(verifier),
-            writer: Writer::spawn(
-                pool.connect_options().get_filename(),
-                relay.clone(),
-                settings.workflow.clone(),
-                live.clone(),
-            )?,
+            writer: writer.clone(),
         },
         settings.webhook_max_body_bytes,
     );
     let metrics = crate::telemetry::metrics();
     let health = Router::new()
         .route("/healthz", get(healthz))
-        .with_state(pool.clone())
+        .with_state(Health {
+            pool: pool.clone(),
+            writer: writer.clone(),
+        })
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
@@ -92,7 +103,7 @@ pub async fn build_router(
         tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id)
     };
 
-    Ok(ingest
+    let router = ingest
         .merge(health)
         .merge(dashboard)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -100,7 +111,8 @@ pub async fn build_router(
         // `http::listener` for the headers' limit).
         .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    Ok(Application { router, writer })
 }
 
 /// Pages, server functions, the live update stream and static files, behind sessions and the
@@ -232,7 +244,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     record_destination_changes(&pool, &settings).await?;
     warn_of_removed_destinations(&pool, &relay).await?;
     let live = Live::new();
-    let router = build_router(&settings, pool.clone(), setup, &relay, &live).await?;
+    let Application { router, writer } =
+        build(&settings, pool.clone(), setup, &relay, &live).await?;
     Worker::new(
         pool.clone(),
         settings.destinations.clone(),
@@ -263,6 +276,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         live.close();
     })
     .await;
+    // Requests cut off by the grace period may still hold the router; the writer stores what
+    // they handed it and refuses the rest, so nothing is answered after the log is folded.
+    writer.stop().await;
     let database = std::path::PathBuf::from(pool.connect_options().get_filename());
     pool.close().await;
     // The log may still hold the last events (the checkpoint thread copies it behind the writer).

@@ -10,16 +10,32 @@ pub mod listener;
 pub mod live;
 pub mod server_fn_status;
 
+use crate::ingest::writer::Writer;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::SqlitePool;
 
-/// `GET /healthz`: 200 when the database answers, 503 when it does not.
-pub async fn healthz(State(pool): State<SqlitePool>) -> (StatusCode, Json<serde_json::Value>) {
+/// What the health check looks at.
+#[derive(Clone)]
+pub struct Health {
+    pub pool: SqlitePool,
+    pub writer: Writer,
+}
+
+/// `GET /healthz`: 200 when the database answers and the ingest writer takes events, 503 when
+/// either does not.
+pub async fn healthz(State(health): State<Health>) -> (StatusCode, Json<serde_json::Value>) {
+    if !health.writer.is_running() {
+        // The cause was logged as an error when the writer stopped.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "ingest stopped; restart moddesk" })),
+        );
+    }
     match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&pool)
+        .fetch_one(&health.pool)
         .await
     {
         Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),

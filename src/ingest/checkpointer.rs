@@ -24,6 +24,7 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// A handle to the checkpoint thread. The thread stops when the handle is dropped.
 pub struct Checkpointer {
     nudge: SyncSender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Checkpointer {
@@ -35,11 +36,18 @@ impl Checkpointer {
         // NORMAL: the log is synced before it is copied, and the database after.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let (nudge, nudges) = mpsc::sync_channel(1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("ingest-checkpt".into())
             .spawn(move || run(&conn, &nudges))
             .context("starting the checkpoint thread")?;
-        Ok(Checkpointer { nudge })
+        Ok(Checkpointer { nudge, thread })
+    }
+
+    /// Stops the thread and returns once its connection is closed (a checkpoint under way is
+    /// finished first).
+    pub fn stop(self) {
+        drop(self.nudge);
+        let _ = self.thread.join();
     }
 
     /// Tells the thread that the log has grown. Never waits: nudges that arrive while one is

@@ -8,6 +8,10 @@
 //! committed since its last flush and only then answers their handlers. So each answered event
 //! is on disk, while the writer is already committing the next batch during the flush. A third
 //! thread copies the log back into the database file (see `checkpointer`).
+//!
+//! A failed flush stops ingest for good: after a failed `fdatasync` the kernel may have dropped
+//! the unwritten pages, so no later flush can vouch for them. Every later delivery is refused
+//! (the sender retries), and `/healthz` reports it until moddesk is restarted.
 
 use super::checkpointer::Checkpointer;
 use anyhow::Context;
@@ -25,7 +29,8 @@ use app::workflow::Workflow;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc as std_mpsc};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,6 +60,17 @@ struct Job {
     reply: Reply,
 }
 
+/// What the writer thread is handed: an event to store, or the request to store what is queued
+/// and stop.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "events are the messages; boxing each would cost an allocation per event to shrink one sent once"
+)]
+enum Message {
+    Store(Job),
+    Stop,
+}
+
 /// A committed batch waiting for the log flush: each handler's reply with its result, whether
 /// the batch queued relay jobs, and the reference ids whose review item it opened or refreshed.
 struct Committed {
@@ -63,10 +79,12 @@ struct Committed {
     queued: Vec<String>,
 }
 
-/// A handle to the writer thread; cheap to clone. The thread stops when every handle is gone.
+/// A handle to the writer thread; cheap to clone. The thread stops when every handle is gone
+/// or when [`Writer::stop`] is called.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Writer {
@@ -87,28 +105,79 @@ impl Writer {
         let checkpointer = Checkpointer::spawn(path)?;
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (to_flush, flushes) = std_mpsc::channel();
-        std::thread::Builder::new()
+        let flusher = std::thread::Builder::new()
             .name("ingest-flush".into())
             .spawn({
                 let relay = relay.clone();
                 move || flush(&log, flushes, &relay, &live)
             })
             .context("starting the ingest flush thread")?;
-        std::thread::Builder::new()
+        let threads = Threads {
+            to_flush,
+            flusher,
+            checkpointer,
+        };
+        let thread = std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || run(conn, queue, to_flush, &checkpointer, &relay, &workflow))
+            .spawn(move || run(conn, queue, threads, &relay, &workflow))
             .context("starting the ingest writer thread")?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
     }
 
-    /// Stores `event` and returns once it is committed.
+    /// Stores `event` and returns once it is on disk.
     pub async fn record(&self, event: NewEvent) -> Result<Recorded, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { event, reply })
+            .send(Message::Store(Job { event, reply }))
             .await
             .map_err(|_| WriteError::Stopped)?;
         answer.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    /// Whether the writer still takes events: false once it has stopped, after [`Writer::stop`]
+    /// or a failed flush.
+    pub fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
+    /// Stores and answers what is already queued, refuses what comes after, and returns once the
+    /// writer, flush and checkpoint threads have stopped and closed their connections.
+    pub async fn stop(&self) {
+        // A writer that has stopped already (a failed flush) takes no message; it is joined all
+        // the same.
+        let _ = self.jobs.send(Message::Stop).await;
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .is_err()
+        {
+            tracing::error!("the ingest writer thread panicked");
+        }
+    }
+}
+
+/// What the writer thread owns besides its connection: the way to the flush thread, and the
+/// threads it stops when it stops.
+struct Threads {
+    to_flush: std_mpsc::Sender<Committed>,
+    flusher: JoinHandle<()>,
+    checkpointer: Checkpointer,
+}
+
+impl Threads {
+    /// Lets the flush thread finish what it was handed, then stops it and the checkpoint thread.
+    fn stop(self) {
+        drop(self.to_flush);
+        let _ = self.flusher.join();
+        self.checkpointer.stop();
     }
 }
 
@@ -142,25 +211,32 @@ fn wal_path(conn: &Connection, path: &Path) -> PathBuf {
 
 fn run(
     mut conn: Connection,
-    mut queue: mpsc::Receiver<Job>,
-    to_flush: std_mpsc::Sender<Committed>,
-    checkpointer: &Checkpointer,
+    mut queue: mpsc::Receiver<Message>,
+    threads: Threads,
     relay: &Relay,
     workflow: &Workflow,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Store(job) => batch.push(job),
+                // What is queued already is still stored; new sends are refused, and the loop
+                // ends once the queue is empty.
+                Message::Stop => queue.close(),
             }
+            next = (batch.len() < MAX_BATCH)
+                .then(|| queue.try_recv().ok())
+                .flatten();
+        }
+        if batch.is_empty() {
+            continue;
         }
 
         let results = commit_batch(&mut conn, &batch, relay, workflow);
         tracing::trace!(events = batch.len(), "ingest batch committed");
-        checkpointer.nudge();
+        threads.checkpointer.nudge();
         let relay_jobs = results
             .iter()
             .any(|r| matches!(r, Ok(Recorded::Stored { relayed: true, .. })));
@@ -171,55 +247,57 @@ fn run(
             .map(|(job, _)| job.event.reference_id.clone())
             .collect();
         let replies = batch.drain(..).map(|job| job.reply).zip(results).collect();
-        if to_flush
-            .send(Committed {
-                replies,
-                relay_jobs,
-                queued,
-            })
-            .is_err()
-        {
-            // The flush thread only stops by panicking; its handlers have been told (Stopped).
-            return;
+        let committed = Committed {
+            replies,
+            relay_jobs,
+            queued,
+        };
+        if threads.to_flush.send(committed).is_err() {
+            // The flush thread has stopped (a failed flush). This batch's handlers are refused
+            // (Stopped) as their replies are dropped, and so is every later delivery.
+            queue.close();
+            break;
         }
     }
+    drop(conn);
+    threads.stop();
 }
 
 /// Flushes the log for every batch committed so far, then answers those batches' handlers and
-/// announces their review events. Batches that arrive during a flush share the next one.
+/// announces their review events. Batches that arrive during a flush share the next one. Stops
+/// after a failed flush (see the module's doc), refusing that flush's handlers.
 fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay, live: &Live) {
     while let Ok(first) = flushes.recv() {
         let mut pending = vec![first];
         pending.extend(flushes.try_iter());
 
         // The file is opened for each flush so a log SQLite has recreated is the one flushed.
-        let flushed = File::open(log)
-            .and_then(|file| file.sync_data())
-            .map_err(Arc::new);
-        if let Err(error) = &flushed {
-            tracing::error!(%error, log = %log.display(), "flushing the ingest log failed");
+        let flushed = File::open(log).and_then(|file| file.sync_data());
+        if let Err(error) = flushed {
+            tracing::error!(%error, log = %log.display(), "flushing the ingest log failed, so ingest has stopped: deliveries are refused until moddesk is restarted");
+            let error = Arc::new(error);
+            for (reply, _) in pending.into_iter().flat_map(|c| c.replies) {
+                let _ = reply.send(Err(WriteError::Flush(error.clone())));
+            }
+            return;
         }
-        if flushed.is_ok() && pending.iter().any(|c| c.relay_jobs) {
+
+        if pending.iter().any(|c| c.relay_jobs) {
             relay.notify();
         }
-        if flushed.is_ok() {
-            for reference_id in pending.iter().flat_map(|c| &c.queued) {
-                live.publish(Change::Arrived, None, Some(reference_id));
-            }
+        for reference_id in pending.iter().flat_map(|c| &c.queued) {
+            live.publish(Change::Arrived, None, Some(reference_id));
         }
         for (reply, result) in pending.into_iter().flat_map(|c| c.replies) {
-            let result = match &flushed {
-                Ok(()) => result,
-                Err(error) => Err(WriteError::Flush(error.clone())),
-            };
             // The handler may have gone (client hung up); the event is stored all the same.
             let _ = reply.send(result);
         }
     }
 }
 
-/// Writes the whole batch in one transaction. If anything in it fails, the batch is rolled back
-/// and each event is written in a transaction of its own, so one bad event fails alone.
+/// Writes the whole batch in one transaction. If it fails in a way one event may have caused,
+/// the batch is rolled back and each event is written in a transaction of its own, so one bad
+/// event fails alone; a failure of the database itself fails the whole batch.
 ///
 /// Each transaction reads the history chain's last link once, after `BEGIN IMMEDIATE` has taken
 /// the write lock (other writers append between batches), and keeps it in memory for the rest
@@ -244,6 +322,16 @@ fn commit_batch(
     match together {
         Ok(recorded) => recorded.into_iter().map(Ok).collect(),
         Err(error) if batch.len() == 1 => vec![Err(failed(&batch[0].event, error))],
+        Err(error) if !one_event_may_be_the_cause(&error) => {
+            // Busy, full, read-only or failing storage fails every event alike; writing them one
+            // by one would only wait for it once per event.
+            tracing::error!(%error, events = batch.len(), "ingest batch not stored");
+            let error = Arc::new(error);
+            batch
+                .iter()
+                .map(|_| Err(WriteError::Database(error.clone())))
+                .collect()
+        }
         Err(error) => {
             tracing::warn!(%error, events = batch.len(), "ingest batch failed; writing its events one by one");
             batch
@@ -252,6 +340,28 @@ fn commit_batch(
                 .collect()
         }
     }
+}
+
+/// Whether a failed batch may have failed because of one of its events (a constraint, a value
+/// SQLite refused), rather than because of the database itself.
+fn one_event_may_be_the_cause(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    !matches!(
+        error.sqlite_error_code(),
+        Some(
+            DatabaseBusy
+                | DatabaseLocked
+                | DiskFull
+                | SystemIoFailure
+                | ReadOnly
+                | CannotOpen
+                | DatabaseCorrupt
+                | NotADatabase
+                | OutOfMemory
+                | PermissionDenied
+                | FileLockingProtocolFailed
+        )
+    )
 }
 
 fn commit_one(
@@ -401,4 +511,36 @@ fn append(
     ])?;
     *tail = link;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn only_failures_an_event_may_cause_are_retried_one_by_one() {
+        let by_event = [
+            failure(rusqlite::ffi::SQLITE_CONSTRAINT),
+            failure(rusqlite::ffi::SQLITE_TOOBIG),
+            rusqlite::Error::ToSqlConversionFailure("not JSON".into()),
+        ];
+        let by_database = [
+            failure(rusqlite::ffi::SQLITE_BUSY),
+            failure(rusqlite::ffi::SQLITE_FULL),
+            failure(rusqlite::ffi::SQLITE_IOERR),
+            failure(rusqlite::ffi::SQLITE_READONLY),
+            failure(rusqlite::ffi::SQLITE_CORRUPT),
+        ];
+
+        for error in &by_event {
+            assert!(one_event_may_be_the_cause(error), "{error}");
+        }
+        for error in &by_database {
+            assert!(!one_event_may_be_the_cause(error), "{error}");
+        }
+    }
 }

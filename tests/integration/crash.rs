@@ -6,7 +6,7 @@ use crate::helpers::run;
 use crate::helpers::{SECRET, event};
 use moddesk::ingest::signature::{WebhookSecret, sign};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,16 +29,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(db: &str, port: u16) -> Server {
+/// Starts the binary on the database in `dir`, logging warnings to `dir/server.log`.
+async fn start(dir: &Path, port: u16) -> Server {
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
     let server = Server {
         child: Command::new(env!("CARGO_BIN_EXE_moddesk"))
             .arg("serve")
-            .env("MODDESK_DATABASE_URL", db)
+            .env("MODDESK_DATABASE_URL", database_url(dir))
             .env("MODDESK_LISTEN", format!("127.0.0.1:{port}"))
             .env("MODDESK_WEBHOOK_SECRET", SECRET)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .unwrap(),
     };
@@ -76,8 +78,13 @@ fn a_stopped_server_leaves_every_acknowledged_event_in_the_database_file_itself(
 
         let (dir, exit, acknowledged) = load.end("TERM").await;
 
-        // A backup that copies only the database file, without its log.
+        // The stop folded the whole log into the database file and left it empty.
         assert!(exit.success(), "{exit:?}");
+        let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+        assert!(!log.contains("not folded"), "{log}");
+        let log_left = std::fs::metadata(dir.path().join("moddesk.db-wal")).map_or(0, |m| m.len());
+        assert_eq!(log_left, 0, "the log still holds {log_left} bytes");
+        // A backup that copies only the database file, without its log.
         let copy = tempfile::tempdir().unwrap();
         std::fs::copy(
             dir.path().join("moddesk.db"),
@@ -104,7 +111,7 @@ impl UnderLoad {
     async fn start() -> UnderLoad {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let server = start(&database_url(dir.path()), port).await;
+        let server = start(dir.path(), port).await;
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
         let senders = send_until_refused(port, &acknowledged);
         tokio::time::sleep(Duration::from_millis(1500)).await;

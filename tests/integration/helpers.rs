@@ -56,9 +56,10 @@ impl TestApp {
         let pool = moddesk::db::open(&settings.database_url).await.unwrap();
         let relay = moddesk::startup::relay_for(&settings);
         let live = app::live::Live::new();
-        let router = moddesk::startup::build_router(&settings, pool.clone(), setup, &relay, &live)
+        let router = moddesk::startup::build(&settings, pool.clone(), setup, &relay, &live)
             .await
-            .unwrap();
+            .unwrap()
+            .router;
         TestApp {
             router,
             pool,

@@ -329,3 +329,33 @@ fn stored_events_are_copied_into_the_database_file_soon_after_they_are_stored() 
         assert_eq!(in_file, 1, "the event never reached the database file");
     })
 }
+
+#[test]
+fn a_failed_log_flush_stops_ingest_and_fails_the_health_check() {
+    run(async {
+        let app = TestApp::new().await;
+        let database = app.pool.connect_options().get_filename().to_owned();
+        let healthz = || {
+            axum::http::Request::get("/healthz")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let before = app.deliver_review("evt_1", "post_1").await;
+        // The flush thread opens the log by name for each flush; without it the flush fails.
+        let mut log = database.into_os_string();
+        log.push("-wal");
+        std::fs::remove_file(&log).unwrap();
+
+        let failed = app.deliver_review("evt_2", "post_2").await;
+        let later = app.deliver_review("evt_3", "post_3").await;
+        let health = app.send(healthz()).await;
+
+        assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.body.contains("retry later"), "{}", failed.body);
+        // A flush after a failed one could not vouch for the pages the failed one lost.
+        assert_eq!(later.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(health.body.contains("ingest stopped"), "{}", health.body);
+    })
+}
