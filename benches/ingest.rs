@@ -158,6 +158,7 @@ async fn run(options: Options) {
     }
     let only = flag(&args, "--only").map(str::to_owned);
     let mut rows = Vec::new();
+    let mut memory = Vec::new();
     for (name, command) in &targets {
         if only.as_deref().is_some_and(|o| !name.starts_with(o)) {
             continue;
@@ -168,13 +169,22 @@ async fn run(options: Options) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let pid = child.id();
         let _guard = Guard(child);
         wait_until_listening(port).await;
         let figures = measure(port, &options, name).await;
+        memory.push((*name, peak_memory_mib(pid)));
         rows.push((*name, figures));
     }
 
     rows_table(&options, &rows);
+    println!();
+    for (name, peak) in &memory {
+        match peak {
+            Some(mib) => println!("{name}: peak memory {mib:.1} MiB"),
+            None => println!("{name}: peak memory not readable"),
+        }
+    }
     let bare = rows
         .iter()
         .find(|(n, _)| *n == "bare axum handler")
@@ -240,6 +250,14 @@ fn rows_table(options: &Options, rows: &[(&str, Figures)]) {
     }
 }
 
+/// The most memory the process `pid` has held at once (its peak resident set), in MiB.
+fn peak_memory_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -299,32 +317,88 @@ fn http_client(idle_per_host: usize) -> HttpClient {
         .build_http()
 }
 
-/// Sends one delivery; true when it was answered 2xx.
-async fn post(client: &HttpClient, url: &Uri, d: &Delivery) -> bool {
-    let request = Request::post(url.clone())
+/// The request that sends delivery `d` to `url`.
+fn request(url: &Uri, d: &Delivery) -> Request<Full<Bytes>> {
+    Request::post(url.clone())
+        .header(header::HOST, HeaderValue::from_static("127.0.0.1"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, d.body.len())
         .header("webhook-id", d.id.clone())
         .header("webhook-timestamp", d.timestamp.clone())
         .header("webhook-signature", d.signature.clone())
         .body(Full::new(d.body.clone()))
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits for `reply` up to [`ANSWER_TIMEOUT`]; true when it was a 2xx whose body arrived whole.
+async fn answered<E>(
+    reply: impl Future<Output = Result<hyper::Response<hyper::body::Incoming>, E>>,
+) -> bool {
     let exchange = async {
-        let reply = client.request(request).await.ok()?;
+        let reply = reply.await.ok()?;
         let success = reply.status().is_success();
         Some(reply.into_body().collect().await.is_ok() && success)
     };
-    // A receiver that has not answered in time has failed this request.
     matches!(
         tokio::time::timeout(ANSWER_TIMEOUT, exchange).await,
         Ok(Some(true))
     )
 }
 
+/// Sends one delivery through the pooled client; true when it was answered 2xx.
+async fn post(client: &HttpClient, url: &Uri, d: &Delivery) -> bool {
+    answered(client.request(request(url, d))).await
+}
+
+/// One kept-alive HTTP/1 connection of the closed loop. Sending on it directly, rather than
+/// through the pooled client, spares the generator a pool checkout per request: it shares the
+/// machine's cores with the receiver it measures.
+struct Connection {
+    sender: Option<hyper::client::conn::http1::SendRequest<Full<Bytes>>>,
+    port: u16,
+}
+
+impl Connection {
+    fn new(port: u16) -> Connection {
+        Connection { sender: None, port }
+    }
+
+    /// Sends one delivery; true when it was answered 2xx. The connection is opened on first use
+    /// and again after the receiver closed it; a failed connect fails this delivery.
+    async fn post(&mut self, url: &Uri, d: &Delivery) -> bool {
+        let usable = match &mut self.sender {
+            Some(sender) => sender.ready().await.is_ok(),
+            None => false,
+        };
+        if !usable {
+            self.sender = connect(self.port).await;
+        }
+        match &mut self.sender {
+            Some(sender) => answered(sender.send_request(request(url, d))).await,
+            None => false,
+        }
+    }
+}
+
+async fn connect(port: u16) -> Option<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .ok()?;
+    tokio::spawn(connection);
+    Some(sender)
+}
+
 async fn measure(port: u16, options: &Options, name: &str) -> Figures {
     let url: Uri = format!("http://127.0.0.1:{port}/hooks/aegis")
         .parse()
         .unwrap();
+    // A connection's requests name only the path; the pooled client takes the full address.
+    let path: Uri = "/hooks/aegis".parse().unwrap();
     let secret = WebhookSecret::parse(SECRET).unwrap();
     let run = name.split(' ').next().unwrap_or("x").to_owned();
     let errors = Arc::new(AtomicU64::new(0));
@@ -341,21 +415,21 @@ async fn measure(port: u16, options: &Options, name: &str) -> Figures {
     let tasks: Vec<_> = (0..options.connections)
         .map(|_| {
             let (url, set, next, errors, closed) = (
-                url.clone(),
+                path.clone(),
                 closed_set.clone(),
                 next.clone(),
                 errors.clone(),
                 closed.clone(),
             );
             tokio::spawn(async move {
-                let client = http_client(1);
+                let mut connection = Connection::new(port);
                 let mut local = histogram();
                 while Instant::now() < deadline {
                     let Some(d) = set.get(next.fetch_add(1, Ordering::Relaxed) as usize) else {
                         break;
                     };
                     let t = Instant::now();
-                    if post(&client, &url, d).await {
+                    if connection.post(&url, d).await {
                         local.record(t.elapsed().as_micros() as u64).ok();
                     } else {
                         errors.fetch_add(1, Ordering::Relaxed);
