@@ -274,6 +274,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         shutdown_signal().await;
         // Open live streams would keep their connections, and so the shutdown, waiting.
         live.close();
+        tokio::spawn(exit_on_second_signal());
     })
     .await;
     // Requests cut off by the grace period may still hold the router; the writer stores what
@@ -314,6 +315,15 @@ fn spawn_session_purge(pool: SqlitePool) {
             }
         }
     });
+}
+
+/// Exits at once on a second Ctrl-C or SIGTERM while the stop waits for requests. Every event
+/// answered so far is on disk already; only the fold of the log into the database file is
+/// skipped, and the next start reads the log.
+async fn exit_on_second_signal() {
+    shutdown_signal().await;
+    tracing::warn!("second stop signal: exiting without waiting for open requests");
+    std::process::exit(1);
 }
 
 async fn shutdown_signal() {

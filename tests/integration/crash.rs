@@ -205,3 +205,44 @@ async fn assert_all_stored(db: &str, acknowledged: &[String]) {
         lost.first()
     );
 }
+
+#[test]
+fn a_second_stop_signal_exits_without_waiting_for_open_requests() {
+    run(async {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut server = start(dir.path(), port).await;
+        // A request whose body never finishes keeps the stop waiting for its grace period.
+        let mut open = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        open.write_all(b"POST /hooks/aegis HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let kill = |server: &Server| {
+            Command::new("kill")
+                .args(["-TERM", &server.child.id().to_string()])
+                .status()
+                .unwrap()
+        };
+
+        let started = Instant::now();
+        assert!(kill(&server).success());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let still_running = server.child.try_wait().unwrap().is_none();
+        assert!(kill(&server).success());
+        let exit = server.child.wait().unwrap();
+
+        assert!(
+            still_running,
+            "the first signal should wait for the open request"
+        );
+        assert_eq!(exit.code(), Some(1));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+        assert!(log.contains("second stop signal"), "{log}");
+    })
+}
