@@ -29,6 +29,7 @@ use app::workflow::Workflow;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -85,6 +86,8 @@ struct Committed {
 pub struct Writer {
     jobs: mpsc::Sender<Message>,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// Set by the flush thread when a flush fails, before it answers that flush's handlers.
+    flush_failed: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -105,11 +108,13 @@ impl Writer {
         let checkpointer = Checkpointer::spawn(path)?;
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (to_flush, flushes) = std_mpsc::channel();
+        let flush_failed = Arc::new(AtomicBool::new(false));
         let flusher = std::thread::Builder::new()
             .name("ingest-flush".into())
             .spawn({
                 let relay = relay.clone();
-                move || flush(&log, flushes, &relay, &live)
+                let failed = flush_failed.clone();
+                move || flush(&log, flushes, &relay, &live, &failed)
             })
             .context("starting the ingest flush thread")?;
         let threads = Threads {
@@ -124,11 +129,15 @@ impl Writer {
         Ok(Writer {
             jobs,
             thread: Arc::new(Mutex::new(Some(thread))),
+            flush_failed,
         })
     }
 
     /// Stores `event` and returns once it is on disk.
     pub async fn record(&self, event: NewEvent) -> Result<Recorded, WriteError> {
+        if !self.is_running() {
+            return Err(WriteError::Stopped);
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Message::Store(Job { event, reply }))
@@ -140,7 +149,7 @@ impl Writer {
     /// Whether the writer still takes events: false once it has stopped, after [`Writer::stop`]
     /// or a failed flush.
     pub fn is_running(&self) -> bool {
-        !self.jobs.is_closed()
+        !self.jobs.is_closed() && !self.flush_failed.load(Ordering::Acquire)
     }
 
     /// Stores and answers what is already queued, refuses what comes after, and returns once the
@@ -266,7 +275,13 @@ fn run(
 /// Flushes the log for every batch committed so far, then answers those batches' handlers and
 /// announces their review events. Batches that arrive during a flush share the next one. Stops
 /// after a failed flush (see the module's doc), refusing that flush's handlers.
-fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay, live: &Live) {
+fn flush(
+    log: &Path,
+    flushes: std_mpsc::Receiver<Committed>,
+    relay: &Relay,
+    live: &Live,
+    failed: &AtomicBool,
+) {
     while let Ok(first) = flushes.recv() {
         let mut pending = vec![first];
         pending.extend(flushes.try_iter());
@@ -275,6 +290,8 @@ fn flush(log: &Path, flushes: std_mpsc::Receiver<Committed>, relay: &Relay, live
         let flushed = File::open(log).and_then(|file| file.sync_data());
         if let Err(error) = flushed {
             tracing::error!(%error, log = %log.display(), "flushing the ingest log failed, so ingest has stopped: deliveries are refused until moddesk is restarted");
+            // Before any handler hears of it: a delivery after this answer is refused too.
+            failed.store(true, Ordering::Release);
             let error = Arc::new(error);
             for (reply, _) in pending.into_iter().flat_map(|c| c.replies) {
                 let _ = reply.send(Err(WriteError::Flush(error.clone())));

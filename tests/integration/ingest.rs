@@ -341,10 +341,13 @@ fn a_failed_log_flush_stops_ingest_and_fails_the_health_check() {
                 .unwrap()
         };
         let before = app.deliver_review("evt_1", "post_1").await;
-        // The flush thread opens the log by name for each flush; without it the flush fails.
+        // The flush thread opens the log by name for each flush. A link to a folder that does
+        // not exist takes the log's place, so the flush fails, and no connection (the checkpoint
+        // thread's, the pool's) can create a new log there meanwhile.
         let mut log = database.into_os_string();
         log.push("-wal");
         std::fs::remove_file(&log).unwrap();
+        std::os::unix::fs::symlink("/nonexistent-moddesk-test/moddesk.db-wal", &log).unwrap();
 
         let failed = app.deliver_review("evt_2", "post_2").await;
         let later = app.deliver_review("evt_3", "post_3").await;
