@@ -1,15 +1,16 @@
-//! Serving HTTP connections with limits axum's own `serve` does not set. A new connection must
-//! send its first request's headers within [`HEADER_READ_TIMEOUT`], so connections opened and
-//! left silent (or fed a byte at a time) are closed instead of piling up until moddesk runs out
-//! of file descriptors. Request bodies have their own timeout, set on the router (see
-//! `startup`). An idle kept-alive connection between requests is not timed out here; a reverse
-//! proxy in front of moddesk is the place for per-client connection limits.
+//! Serving HTTP connections with limits axum's own `serve` does not set. A connection must send
+//! each request's headers within [`HEADER_READ_TIMEOUT`] (the first from when it opens, the next
+//! from the previous answer), so connections opened and left silent, fed a byte at a time or
+//! kept alive and idle are closed instead of piling up until moddesk runs out of file
+//! descriptors. Only HTTP/1 is served. Request bodies have their own time limit, set on the
+//! router (see `startup`). A reverse proxy in front of moddesk is the place for per-client
+//! connection limits.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::time::Duration;
@@ -37,9 +38,10 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
     header_read_timeout: Duration,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: the header timeout does not apply to HTTP/2 connections, which could then be
+    // opened and left idle without limit. TLS and HTTP/2 belong to a reverse proxy.
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
@@ -77,9 +79,7 @@ pub async fn serve_with(
                     request.extensions_mut().insert(ConnectInfo(peer));
                     router.clone().oneshot(request)
                 });
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, "connection ended with an error");
             }

@@ -46,6 +46,50 @@ async fn read_to_close(stream: &mut TcpStream, within: Duration) -> String {
 }
 
 #[test]
+fn an_http2_connection_left_idle_is_closed_like_any_other() {
+    run(async {
+        let (address, _stop, _task) = start().await;
+        let mut stream = TcpStream::connect(address).await.unwrap();
+
+        // HTTP/2's connection preface and an empty SETTINGS frame, then nothing.
+        stream
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            .await
+            .unwrap();
+        let opened = Instant::now();
+        read_to_close(&mut stream, HEADER_TIMEOUT * 10).await;
+
+        assert!(
+            opened.elapsed() < HEADER_TIMEOUT * 5,
+            "{:?}",
+            opened.elapsed()
+        );
+    })
+}
+
+#[test]
+fn a_kept_alive_connection_left_idle_after_its_answer_is_closed() {
+    run(async {
+        let (address, _stop, _task) = start().await;
+        let mut stream = TcpStream::connect(address).await.unwrap();
+
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let answered = Instant::now();
+        let answer = read_to_close(&mut stream, HEADER_TIMEOUT * 10).await;
+
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answered.elapsed() >= HEADER_TIMEOUT / 2,
+            "{:?}",
+            answered.elapsed()
+        );
+    })
+}
+
+#[test]
 fn connections_that_never_finish_their_headers_are_closed() {
     run(async {
         let (address, _stop, _task) = start().await;
