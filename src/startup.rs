@@ -1,6 +1,7 @@
 //! Builds the whole application from settings. `moddesk serve` and the tests share it.
 
 use crate::config::Settings;
+use crate::http::body_deadline::limit_body_time;
 use crate::http::csrf::{self, AllowedOrigins};
 use crate::http::live::{self, LiveState};
 use crate::http::{Health, csv as downloads, guard, healthz, server_fn_status};
@@ -17,7 +18,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{from_fn, from_fn_with_state, map_request};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -25,7 +26,6 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
 use std::sync::{Arc, OnceLock};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -107,9 +107,11 @@ pub async fn build(
         .merge(health)
         .merge(dashboard)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        // A body trickled in to hold a connection open fails after this long (see
+        // A body trickled in to hold a connection open fails after this long in all (see
         // `http::listener` for the headers' limit).
-        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+        .layer(map_request(|request| async move {
+            limit_body_time(request, BODY_READ_TIMEOUT)
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
     Ok(Application { router, writer })
@@ -173,7 +175,7 @@ async fn dashboard_router(settings: &Settings, state: ServerState) -> anyhow::Re
         .layer(sessions))
 }
 
-/// How long a client may take to send a request's body.
+/// How long a client may take to send a request's whole body.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The app's routes, worked out once per process. Working them out renders the app with

@@ -1,6 +1,7 @@
 //! HTTP plumbing around the routes: the connection listener, cross-site request refusal, the
 //! page guard, health checks, the CSV downloads and the live update stream.
 
+pub mod body_deadline;
 pub mod csrf;
 pub mod csv;
 pub mod decisions_csv;
