@@ -98,6 +98,7 @@ pub async fn build(
             .headers()
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
+            .map(crate::telemetry::loggable_id)
             .unwrap_or_default();
         // The path only: query strings can carry tokens.
         tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id)

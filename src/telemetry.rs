@@ -23,6 +23,18 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// Characters of a client-chosen id (a delivery id, a request id) written to the log.
+const LOGGED_ID_CHARS: usize = 255;
+
+/// `id` cut to [`LOGGED_ID_CHARS`] characters: a header is the client's to fill, and a long one
+/// would otherwise be copied into every log line of its request.
+pub fn loggable_id(id: &str) -> &str {
+    match id.char_indices().nth(LOGGED_ID_CHARS) {
+        Some((cut, _)) => &id[..cut],
+        None => id,
+    }
+}
+
 /// Upper bounds (seconds) of the ingest latency histogram buckets.
 const INGEST_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -65,5 +77,18 @@ fn spawn_upkeep(handle: PrometheusHandle) {
         });
     if let Err(error) = started {
         tracing::warn!(%error, "the metrics upkeep thread did not start; /metrics scrapes fold the samples instead");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_logged_up_to_255_characters() {
+        let long = "é".repeat(10_000);
+
+        assert_eq!(loggable_id(&long).chars().count(), 255);
+        assert_eq!(loggable_id("msg_1"), "msg_1");
     }
 }

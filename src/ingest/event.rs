@@ -40,8 +40,12 @@ struct Content {
 /// Parses and checks an event body. The error says what is wrong, for the 400 answer.
 pub fn parse(body: &[u8], webhook_id: &str, received_at: i64) -> Result<NewEvent, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
-    let envelope: Envelope =
-        serde_json::from_str(text).map_err(|e| format!("the body is not a valid event: {e}"))?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "the body is not a valid event: {}",
+            without_quoted_values(&e.to_string())
+        )
+    })?;
     let data = envelope.data;
 
     let event_id = bounded("id", envelope.id)?;
@@ -51,8 +55,8 @@ pub fn parse(body: &[u8], webhook_id: &str, received_at: i64) -> Result<NewEvent
     check_score("data.score", data.score)?;
     if !matches!(data.action.as_str(), "allow" | "review" | "block") {
         return Err(format!(
-            "data.action must be allow, review or block, not {:?}",
-            data.action
+            "data.action must be allow, review or block, not {}",
+            preview(&data.action)
         ));
     }
     for category in &data.categories {
@@ -114,9 +118,50 @@ fn check_score(field: &str, score: f64) -> Result<(), String> {
 
 fn parse_time(text: &str) -> Result<i64, String> {
     let time = OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|_| format!("created_at must be an RFC 3339 time, not {text:?}"))?;
+        .map_err(|_| format!("created_at must be an RFC 3339 time, not {}", preview(text)))?;
     i64::try_from(time.unix_timestamp_nanos() / 1_000_000)
         .map_err(|_| "created_at is out of range".to_owned())
+}
+
+/// Characters of a refused value quoted in a refusal reason. Reasons are logged and kept with
+/// the dead letter; the value itself is in the kept body, so a reason quotes only its start.
+const PREVIEW_CHARS: usize = 32;
+
+/// `value` quoted, cut to its first [`PREVIEW_CHARS`] characters.
+fn preview(value: &str) -> String {
+    match value.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!(
+            "{:?}… ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        ),
+        None => format!("{value:?}"),
+    }
+}
+
+/// A JSON parser's message with each quoted string value it repeats from the body cut out
+/// (`invalid type: string "…"`), so no body content reaches the logs through it.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..start]);
+        let quoted = &rest[start + 1..];
+        // The parser quotes with Rust's escapes, so an inner quote is `\"`.
+        let mut escaped = false;
+        let end = quoted.char_indices().find_map(|(i, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        });
+        out.push_str("\"…\"");
+        let Some(end) = end else {
+            return out;
+        };
+        rest = &quoted[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -187,6 +232,43 @@ mod tests {
             let error = parse_json(&value).unwrap_err();
             assert!(error.contains(expected), "{pointer}: {error}");
         }
+    }
+
+    #[test]
+    fn reasons_quote_no_more_than_the_start_of_a_refused_value() {
+        let long = format!("jane.doe@example.com {}", "A".repeat(5_000));
+        let cases = [
+            ("/data/action", json!(long)),
+            ("/created_at", json!(long)),
+            ("/data/score", json!(long)),
+            ("/data/reference_id", json!({ "nested": long })),
+        ];
+
+        for (pointer, replacement) in cases {
+            let mut value = valid();
+            *value.pointer_mut(pointer).unwrap() = replacement;
+
+            let error = parse_json(&value).unwrap_err();
+            assert!(
+                error.len() < 200,
+                "{pointer}: {} bytes: {error}",
+                error.len()
+            );
+            assert!(
+                !error.contains("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                "{pointer}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_values_in_parser_messages_are_cut_out() {
+        let message = r#"invalid type: string "my \"phone\" 555", expected f64 at line 1 column 9"#;
+
+        assert_eq!(
+            without_quoted_values(message),
+            "invalid type: string \"…\", expected f64 at line 1 column 9"
+        );
     }
 
     #[test]

@@ -135,7 +135,8 @@ async fn receive(State(route): State<IngestRoute>, request: Request) -> Response
     let (parts, body) = request.into_parts();
     // Named before the body is read, so a refusal of the body itself names its delivery too.
     if let Some(id) = parts.headers.get("webhook-id") {
-        tracing::Span::current().record("webhook_id", id.to_str().unwrap_or_default());
+        let id = crate::telemetry::loggable_id(id.to_str().unwrap_or_default());
+        tracing::Span::current().record("webhook_id", id);
     }
     let body = match read_body(body, &parts.headers, route.max_body_bytes).await {
         Ok(body) => body,
