@@ -45,25 +45,29 @@ async fn read_to_close(stream: &mut TcpStream, within: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Opens a connection, sends `bytes` and reads until the server closes it (within ten header
+/// timeouts): what it answered, and how long after the sending it closed.
+async fn send_until_closed(address: SocketAddr, bytes: &[u8]) -> (String, Duration) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let sent = Instant::now();
+    let answer = read_to_close(&mut stream, HEADER_TIMEOUT * 10).await;
+    (answer, sent.elapsed())
+}
+
 #[test]
 fn an_http2_connection_left_idle_is_closed_like_any_other() {
     run(async {
         let (address, _stop, _task) = start().await;
-        let mut stream = TcpStream::connect(address).await.unwrap();
 
         // HTTP/2's connection preface and an empty SETTINGS frame, then nothing.
-        stream
-            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-            .await
-            .unwrap();
-        let opened = Instant::now();
-        read_to_close(&mut stream, HEADER_TIMEOUT * 10).await;
+        let (_, open_for) = send_until_closed(
+            address,
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+        )
+        .await;
 
-        assert!(
-            opened.elapsed() < HEADER_TIMEOUT * 5,
-            "{:?}",
-            opened.elapsed()
-        );
+        assert!(open_for < HEADER_TIMEOUT * 5, "{open_for:?}");
     })
 }
 
@@ -71,21 +75,12 @@ fn an_http2_connection_left_idle_is_closed_like_any_other() {
 fn a_kept_alive_connection_left_idle_after_its_answer_is_closed() {
     run(async {
         let (address, _stop, _task) = start().await;
-        let mut stream = TcpStream::connect(address).await.unwrap();
 
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let answered = Instant::now();
-        let answer = read_to_close(&mut stream, HEADER_TIMEOUT * 10).await;
+        let (answer, open_for) =
+            send_until_closed(address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
 
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        assert!(
-            answered.elapsed() >= HEADER_TIMEOUT / 2,
-            "{:?}",
-            answered.elapsed()
-        );
+        assert!(open_for >= HEADER_TIMEOUT / 2, "{open_for:?}");
     })
 }
 
