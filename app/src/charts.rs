@@ -3,6 +3,7 @@
 //! the page shows the SVG with the numbers in a table under it. plotters escapes every text and
 //! attribute it writes, so category and reviewer names cannot add markup.
 
+use crate::text::shorten;
 use plotters::backend::SVGBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -266,16 +267,6 @@ fn format_number(value: f64) -> String {
         let text = format!("{value:.2}");
         text.trim_end_matches('0').to_owned()
     }
-}
-
-/// `text` cut to `max` characters, ending in `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 #[cfg(test)]

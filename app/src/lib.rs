@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 mod pages;
 mod root;
+pub mod text;
 pub mod url;
 
 #[cfg(feature = "ssr")]

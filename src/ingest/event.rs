@@ -2,6 +2,7 @@
 
 use app::model::CategoryScore;
 use app::store::events::NewEvent;
+use app::text::shorten;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -127,15 +128,13 @@ fn parse_time(text: &str) -> Result<i64, String> {
 /// the dead letter; the value itself is in the kept body, so a reason quotes only its start.
 const PREVIEW_CHARS: usize = 32;
 
-/// `value` quoted, cut to its first [`PREVIEW_CHARS`] characters.
+/// `value` quoted, cut to [`PREVIEW_CHARS`] characters.
 fn preview(value: &str) -> String {
-    match value.char_indices().nth(PREVIEW_CHARS) {
-        Some((cut, _)) => format!(
-            "{:?}… ({} characters)",
-            &value[..cut],
-            value.chars().count()
-        ),
-        None => format!("{value:?}"),
+    let shown = shorten(value, PREVIEW_CHARS);
+    if shown == value {
+        format!("{value:?}")
+    } else {
+        format!("{shown:?} ({} characters)", value.chars().count())
     }
 }
 

@@ -1,6 +1,7 @@
 //! One delivery attempt: the request, and what its answer means for the job. Only 2xx is
 //! success; 408, 429, 5xx and network failures are retried; any other answer is final.
 
+use app::text::shorten;
 use rand::Rng;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::time::{Duration, SystemTime};
@@ -121,7 +122,7 @@ pub fn describe(status: u16, content_type: &str, body: &[u8]) -> String {
     }
     if content_type.contains("html") || trimmed.starts_with('<') {
         let title = html_title(trimmed)
-            .map(|t| format!(": {}", super::message::truncate(t, 100)))
+            .map(|t| format!(": {}", shorten(t, 100)))
             .unwrap_or_default();
         return format!("HTTP {status}, an HTML page{title}");
     }
@@ -129,10 +130,7 @@ pub fn describe(status: u16, content_type: &str, body: &[u8]) -> String {
         Ok(json) => json.to_string(),
         Err(_) => trimmed.split_whitespace().collect::<Vec<_>>().join(" "),
     };
-    format!(
-        "HTTP {status}: {}",
-        super::message::truncate(&detail, DESCRIBED_CHARS)
-    )
+    format!("HTTP {status}: {}", shorten(&detail, DESCRIBED_CHARS))
 }
 
 fn html_title(html: &str) -> Option<&str> {

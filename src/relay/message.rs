@@ -7,6 +7,7 @@ use app::relay::{TOPIC_OVERDUE, TOPIC_RESOLVED, TOPIC_TEST};
 use app::store::format_duration_ms;
 use app::store::format_time_ms;
 use app::store::relay_jobs::EventFacts;
+use app::text::shorten;
 use serde_json::{Value, json};
 
 /// What a job is about.
@@ -55,7 +56,7 @@ impl Summary {
                         .excerpt
                         .as_deref()
                         .filter(|x| !x.trim().is_empty())
-                        .map(|x| truncate(x, EXCERPT_CHARS)),
+                        .map(|x| shorten(x, EXCERPT_CHARS)),
                     link: e.item_id.map(item_link),
                 }
             }
@@ -154,16 +155,6 @@ fn non_empty(text: String) -> String {
     }
 }
 
-/// The first `max` characters of `text`, ending in `…` when cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
 /// Slack's mrkdwn treats `&`, `<` and `>` as markup.
 fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -179,39 +170,39 @@ pub fn slack(summary: &Summary) -> Value {
         .iter()
         .take(10)
         .map(|(name, value)| {
-            json!({"type": "mrkdwn", "text": truncate(&format!("*{name}*\n{}", slack_escape(value)), 2000)})
+            json!({"type": "mrkdwn", "text": shorten(&format!("*{name}*\n{}", slack_escape(value)), 2000)})
         })
         .collect();
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&summary.title, 150)}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": shorten(&summary.title, 150)}}),
         json!({"type": "section", "fields": fields}),
     ];
     if let Some(excerpt) = &summary.excerpt {
         let quoted = format!("> {}", slack_escape(excerpt).replace('\n', "\n> "));
         blocks.push(
-            json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&quoted, 3000)}}),
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": shorten(&quoted, 3000)}}),
         );
     }
     if let Some(link) = &summary.link {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open in moddesk>")}}));
     }
-    json!({"text": truncate(&slack_escape(&summary.plain_text()), 3000), "blocks": blocks})
+    json!({"text": shorten(&slack_escape(&summary.plain_text()), 3000), "blocks": blocks})
 }
 
 /// Discord's limits for one embed: title 256, description 4,096, 25 fields of name 256 and value
 /// 1,024, and 6,000 characters in all; message content 2,000.
 pub fn discord(summary: &Summary) -> Value {
-    let title = truncate(&summary.title, 256);
+    let title = shorten(&summary.title, 256);
     let description = summary
         .excerpt
         .as_deref()
-        .map(|x| truncate(x, 4096))
+        .map(|x| shorten(x, 4096))
         .unwrap_or_default();
     let fields: Vec<(String, String)> = summary
         .fields
         .iter()
         .take(25)
-        .map(|(name, value)| (truncate(name, 256), truncate(value, 1024)))
+        .map(|(name, value)| (shorten(name, 256), shorten(value, 1024)))
         .collect();
 
     // The sum of title, description and fields stays within 6,000: the description gives way.
@@ -220,7 +211,7 @@ pub fn discord(summary: &Summary) -> Value {
             .iter()
             .map(|(n, v)| n.chars().count() + v.chars().count())
             .sum::<usize>();
-    let description = truncate(&description, 6000usize.saturating_sub(fixed));
+    let description = shorten(&description, 6000usize.saturating_sub(fixed));
 
     let mut embed = json!({
         "title": title,
@@ -238,7 +229,7 @@ pub fn discord(summary: &Summary) -> Value {
     }
     // No mention in an event or a note may ping anyone (@everyone, roles, users).
     json!({
-        "content": truncate(&summary.plain_text(), 2000),
+        "content": shorten(&summary.plain_text(), 2000),
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     })
